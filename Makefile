@@ -1,0 +1,50 @@
+# A thin wrapper: meson and ninja do the work in build/.
+#   make run     install what is missing, build, and start the default guest
+#   make check   install what is missing, build, and run every test
+#   make bench   build and run the benchmarks
+BUILD ?= build
+MESON_OPTS ?=
+
+.PHONY: all deps build run check check-extra check-asan check-nomodules bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	@scripts/install-deps.sh
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: build
+	$(BUILD)/proteus-system-riscv64 --version
+	$(BUILD)/proteus-system-riscv64 -M help
+	$(BUILD)/proteus-system-riscv64 -device help
+
+check: build
+	meson test -C $(BUILD) --print-errorlogs --num-processes 2
+
+# What CI adds: unit tests under ASan+UBSan with -Werror, and the build
+# with devices linked in instead of loaded as modules.
+check-extra: check-asan check-nomodules
+
+check-asan: deps
+	[ -f build-asan/build.ninja ] || meson setup build-asan -Dsanitizers=true -Dwerror=true
+	ninja -C build-asan
+	meson test -C build-asan --print-errorlogs --num-processes 2
+
+check-nomodules: deps
+	[ -f build-nomodules/build.ninja ] || meson setup build-nomodules -Dmodules=false -Dwerror=true
+	ninja -C build-nomodules
+	meson test -C build-nomodules --print-errorlogs --num-processes 2
+
+bench: build
+	@if [ -d tests/bench ] && ls tests/bench/*.sh >/dev/null 2>&1; then \
+	    for b in tests/bench/*.sh; do sh $$b $(BUILD); done; \
+	else echo "no benchmarks yet"; fi
+
+clean:
+	rm -rf $(BUILD) build-asan build-nomodules

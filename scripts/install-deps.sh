@@ -1,0 +1,38 @@
+#!/bin/sh
+# Installs the Debian packages that building and testing proteus need, when
+# any is missing: as root directly, otherwise through sudo.
+set -eu
+
+packages="
+build-essential
+meson
+ninja-build
+pkg-config
+python3
+libglib2.0-dev
+libpixman-1-dev
+libslirp-dev
+libfdt-dev
+libcapstone-dev
+"
+
+missing=""
+for p in $packages; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing:$missing"
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+    sudo="sudo"
+else
+    echo "install-deps: need root or sudo to install:$missing" >&2
+    exit 1
+fi
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+# shellcheck disable=SC2086
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
