@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "proteus/options.h"
 #include "proteus/qom.h"
 #include "qom-internal.h"
 
@@ -967,35 +968,31 @@ Object *object_property_get_link(Object *obj, const char *name, GError **errp)
 
 bool object_set_props_from_string(Object *obj, const char *props, GError **errp)
 {
-    const char *p = props;
+    g_autoptr(OptList) opts = NULL;
 
-    while (*p) {
-        const char *eq = p + strcspn(p, "=,");
-        g_autofree char *key = NULL;
-        g_autoptr(GString) value = g_string_new(NULL);
-        const char *q;
+    if (!*props) {
+        return true;
+    }
+    opts = opt_list_parse(props, object_get_typename(obj), NULL, errp);
+    if (!opts) {
+        return false;
+    }
+    if (opts->head) {
+        error_setg_code(errp, PROTEUS_ERROR_INVALID, "%s: expected key=value, got '%s'",
+                        object_get_typename(obj), opts->head);
+        return false;
+    }
+    for (guint i = 0; i < opts->items->len; i++) {
+        OptItem *it = g_ptr_array_index(opts->items, i);
 
-        if (*eq != '=' || eq == p) {
-            error_setg_code(errp, PROTEUS_ERROR_INVALID,
-                            "%s: expected key=value, got '%.*s'", object_get_typename(obj),
-                            (int)(eq - p), p);
+        if (!it->value) {
+            error_setg_code(errp, PROTEUS_ERROR_INVALID, "%s: expected key=value, got '%s'",
+                            object_get_typename(obj), it->key);
             return false;
         }
-        key = g_strndup(p, eq - p);
-        /* A value runs to the next lone comma; ",," stands for one comma. */
-        for (q = eq + 1; *q; q++) {
-            if (*q == ',') {
-                if (q[1] != ',') {
-                    break;
-                }
-                q++;
-            }
-            g_string_append_c(value, *q);
-        }
-        if (!object_property_parse(obj, key, value->str, errp)) {
+        if (!object_property_parse(obj, it->key, it->value, errp)) {
             return false;
         }
-        p = *q ? q + 1 : q;
     }
     return true;
 }

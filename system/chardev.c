@@ -14,6 +14,7 @@
 #include <glib-unix.h>
 
 #include "proteus/chardev.h"
+#include "proteus/options.h"
 
 #define CHARDEV_CONTAINER "/chardevs"
 
@@ -144,27 +145,6 @@ static bool key_in(const char *const *keys, const char *key)
     return false;
 }
 
-/* Splits at single commas; ",," stands for one comma inside an element. */
-static GPtrArray *split_option_string(const char *str)
-{
-    GPtrArray *parts = g_ptr_array_new_with_free_func(g_free);
-    GString *cur = g_string_new(NULL);
-
-    for (const char *p = str; *p; p++) {
-        if (*p == ',' && p[1] == ',') {
-            g_string_append_c(cur, ',');
-            p++;
-        } else if (*p == ',') {
-            g_ptr_array_add(parts, g_string_free(cur, FALSE));
-            cur = g_string_new(NULL);
-        } else {
-            g_string_append_c(cur, *p);
-        }
-    }
-    g_ptr_array_add(parts, g_string_free(cur, FALSE));
-    return parts;
-}
-
 /*
  * Looks up the class of a backend name. NULL and errp set if there is no
  * such backend.
@@ -188,24 +168,16 @@ static ChardevClass *backend_class(const char *backend, GError **errp)
  * in "server,nowait").
  */
 static GHashTable *parse_backend_options(ChardevClass *k, const char *backend,
-                                         GPtrArray *parts, GError **errp)
+                                         OptList *list, GError **errp)
 {
     GHashTable *opts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
-    for (guint i = 1; i < parts->len; i++) {
-        const char *part = g_ptr_array_index(parts, i);
-        const char *eq = strchr(part, '=');
-        g_autofree char *key = eq ? g_strndup(part, eq - part) : g_strdup(part);
-        const char *value = eq ? eq + 1 : "on";
+    for (guint i = 0; i < list->items->len; i++) {
+        OptItem *it = g_ptr_array_index(list->items, i);
+        g_autofree char *key = g_strdup(it->key);
+        const char *value = it->value ? it->value : "on";
 
-        if (!*key) {
-            error_setg_code(errp, PROTEUS_ERROR_INVALID,
-                            "empty option name in element %u ('%s') of backend '%s'",
-                            i + 1, part, backend);
-            g_hash_table_unref(opts);
-            return NULL;
-        }
-        if (!eq && g_str_has_prefix(key, "no") && !key_in(k->option_keys, key) &&
+        if (!it->value && g_str_has_prefix(key, "no") && !key_in(k->option_keys, key) &&
             !key_in(common_option_keys, key)) {
             char *positive = g_strdup(key + 2);
 
@@ -299,26 +271,25 @@ static Chardev *chardev_create(ChardevClass *k, const char *id, GHashTable *opts
 
 Chardev *chardev_new_from_string(const char *optstr, GError **errp)
 {
-    g_autoptr(GPtrArray) parts = split_option_string(optstr);
+    g_autoptr(OptList) list = NULL;
     g_autoptr(GHashTable) opts = NULL;
-    const char *backend = g_ptr_array_index(parts, 0);
+    const char *backend;
     g_autofree char *base_id = NULL;
     ChardevClass *k, *mux_class;
     const char *id;
     Chardev *chr, *mux;
     bool want_mux;
 
-    if (!*backend || strchr(backend, '=')) {
-        error_setg_code(errp, PROTEUS_ERROR_INVALID,
-                        "'%s' does not start with a backend name (e.g. 'socket,id=ID,...')",
-                        optstr);
+    list = opt_list_parse(optstr, NULL, "backend name (e.g. 'socket,id=ID,...')", errp);
+    if (!list) {
         return NULL;
     }
+    backend = list->head;
     k = backend_class(backend, errp);
     if (!k) {
         return NULL;
     }
-    opts = parse_backend_options(k, backend, parts, errp);
+    opts = parse_backend_options(k, backend, list, errp);
     if (!opts) {
         return NULL;
     }

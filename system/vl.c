@@ -18,7 +18,7 @@
 #include "proteus/machine.h"
 #include "proteus/main-loop.h"
 #include "proteus/module.h"
-#include "system/options.h"
+#include "proteus/options.h"
 #include "system/qtest.h"
 #include "system/system.h"
 
@@ -107,7 +107,7 @@ LIST_OPTION(serials)
 
 static bool opt_memory(SystemConfig *cfg, const char *arg, GError **errp)
 {
-    g_autoptr(OptList) opts = opt_list_parse(arg, "-m", false, errp);
+    g_autoptr(OptList) opts = opt_list_parse(arg, "-m", NULL, errp);
     const char *size;
     uint64_t value;
 
@@ -150,7 +150,7 @@ static bool opt_memory(SystemConfig *cfg, const char *arg, GError **errp)
 
 static bool opt_smp(SystemConfig *cfg, const char *arg, GError **errp)
 {
-    g_autoptr(OptList) opts = opt_list_parse(arg, "-smp", false, errp);
+    g_autoptr(OptList) opts = opt_list_parse(arg, "-smp", NULL, errp);
     const char *count;
     uint64_t n;
 
@@ -343,7 +343,7 @@ static bool is_help(const char *s)
 /* -device TYPE,help → the type's properties; sets *answered. */
 static bool device_help_query(const char *optstr, bool *answered, GError **errp)
 {
-    g_autoptr(OptList) opts = opt_list_parse(optstr, "-device", false, NULL);
+    g_autoptr(OptList) opts = opt_list_parse(optstr, "-device", NULL, NULL);
 
     *answered = false;
     if (is_help(optstr)) {
@@ -366,7 +366,7 @@ static bool create_machine(SystemConfig *cfg, GError **errp)
     Object *root = object_get_root();
 
     if (cfg->machine) {
-        opts = opt_list_parse(cfg->machine, "-M", true, errp);
+        opts = opt_list_parse(cfg->machine, "-M", "machine name", errp);
         if (!opts) {
             return false;
         }

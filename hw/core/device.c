@@ -8,7 +8,7 @@
 
 #include "proteus/device.h"
 #include "proteus/module.h"
-#include "system/options.h"
+#include "proteus/options.h"
 
 struct NamedGpioList {
     char *name;
@@ -251,7 +251,7 @@ DeviceState *device_create_from_string(const char *optstr, GError **errp)
     Object *parent;
     bool ok;
 
-    opts = opt_list_parse(optstr, "-device", true, errp);
+    opts = opt_list_parse(optstr, "-device", "device type", errp);
     if (!opts) {
         return NULL;
     }

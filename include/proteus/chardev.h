@@ -157,7 +157,7 @@ void chr_fe_take_focus(CharFrontend *fe);
 /* A device property "chardev=ID" binding a CharFrontend field. */
 #define DEFINE_PROP_CHR(_n, _s, _f)                                         \
     { .name = (_n), .kind = PROP_KIND_CUSTOM,                               \
-      .offset = offsetof(_s, _f) + 0 * sizeof(&((_s *)0)->_f - (CharFrontend *)0), \
+      .offset = offsetof(_s, _f) + PROP_TYPE_CHECK_(_s, _f, CharFrontend),          \
       .type_name = "chardev", .set = chardev_prop_set, .get = chardev_prop_get, \
       .release = chardev_prop_release,                                      \
       .description = "ID of a chardev to use as a backend" }

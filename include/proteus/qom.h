@@ -216,10 +216,13 @@ struct Property {
     ObjectPropertyRelease *release;
 };
 
-/* The pointer subtraction fails to compile when the field is not a _type. */
+/* Fails to compile (negative array size) when the field is not a _type. */
+#define PROP_TYPE_CHECK_(_state, _field, _type)                                    \
+    (0 * sizeof(char[1 - 2 * !__builtin_types_compatible_p(                        \
+                                 __typeof__(((_state *)0)->_field), _type)]))
 #define PROP_FIELD_(_name, _state, _field, _kind, _type)                      \
     .name = (_name), .kind = (_kind), .offset = offsetof(_state, _field),    \
-    .size = sizeof(_type) + 0 * sizeof(&((_state *)0)->_field - (_type *)0)
+    .size = sizeof(_type) + PROP_TYPE_CHECK_(_state, _field, _type)
 #define DEFINE_PROP_BOOL(_n, _s, _f, _d) \
     { PROP_FIELD_(_n, _s, _f, PROP_KIND_BOOL, bool), .defval.b = (_d) }
 #define DEFINE_PROP_UINT8(_n, _s, _f, _d) \

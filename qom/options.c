@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "proteus/error.h"
-#include "system/options.h"
+#include "proteus/options.h"
 
 /* Splits at single commas; ",," stands for one comma in an element. */
 static GPtrArray *split_elements(const char *str)
@@ -38,7 +38,7 @@ static void opt_item_free(gpointer p)
     g_free(it);
 }
 
-OptList *opt_list_parse(const char *str, const char *what, bool head_required,
+OptList *opt_list_parse(const char *str, const char *what, const char *head_name,
                         GError **errp)
 {
     g_autoptr(GPtrArray) parts = split_elements(str);
@@ -50,11 +50,15 @@ OptList *opt_list_parse(const char *str, const char *what, bool head_required,
         opts->head = g_strdup(g_ptr_array_index(parts, 0));
         first = 1;
     }
-    if (head_required && (!opts->head || !*opts->head)) {
-        error_setg_code(errp, PROTEUS_ERROR_INVALID, "%s: '%s' does not start with a name",
-                        what, str);
+    if (head_name && (!opts->head || !*opts->head)) {
+        error_setg_code(errp, PROTEUS_ERROR_INVALID, "%s%s'%s' does not start with a %s",
+                        what ? what : "", what ? ": " : "", str, head_name);
         opt_list_free(opts);
         return NULL;
+    }
+    /* A trailing comma ends the list; it adds no empty element. */
+    if (parts->len > first && *(char *)g_ptr_array_index(parts, parts->len - 1) == '\0') {
+        g_ptr_array_remove_index(parts, parts->len - 1);
     }
     for (guint i = first; i < parts->len; i++) {
         const char *part = g_ptr_array_index(parts, i);
@@ -62,8 +66,8 @@ OptList *opt_list_parse(const char *str, const char *what, bool head_required,
         OptItem *it = g_new0(OptItem, 1);
 
         if (eq == part || *part == '\0') {
-            error_setg_code(errp, PROTEUS_ERROR_INVALID, "%s: empty option name in '%s'",
-                            what, str);
+            error_setg_code(errp, PROTEUS_ERROR_INVALID, "%s%sempty option name in '%s'",
+                            what ? what : "", what ? ": " : "", str);
             g_free(it);
             opt_list_free(opts);
             return NULL;

@@ -3,8 +3,8 @@
  * value is written twice (",,"). HEAD is the first element when it has no
  * '=' (a device type, a chardev backend, a machine name).
  */
-#ifndef PROTEUS_SYSTEM_OPTIONS_H
-#define PROTEUS_SYSTEM_OPTIONS_H
+#ifndef PROTEUS_OPTIONS_H
+#define PROTEUS_OPTIONS_H
 
 #include <glib.h>
 #include <stdbool.h>
@@ -19,9 +19,10 @@ typedef struct OptList {
     GPtrArray *items;   /* OptItem *, in order */
 } OptList;
 
-/* what names the option in errors ("-device"). With head_required, an
- * empty string or a first element with '=' is an error. */
-OptList *opt_list_parse(const char *str, const char *what, bool head_required,
+/* what (may be NULL) starts error messages ("-device"). With head_name
+ * ("device type"), the head is required: an empty string or a first
+ * element with '=' is an error that asks for that. */
+OptList *opt_list_parse(const char *str, const char *what, const char *head_name,
                         GError **errp);
 void opt_list_free(OptList *opts);
 /* The last value given for key; NULL if absent (or a bare key). */
