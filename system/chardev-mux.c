@@ -167,7 +167,8 @@ static int mux_be_can_read(void *opaque)
     int room;
 
     if (m->focus < 0) {
-        return 0;
+        /* No frontend: still read, so the escape keys work; other bytes are dropped. */
+        return MUX_BUF_LEN - 1;
     }
     /* An escape pair can put two bytes in the buffer for one read. */
     room = MUX_BUF_LEN - m->buf_len[m->focus] - 1;

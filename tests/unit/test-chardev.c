@@ -873,6 +873,24 @@ static void test_mux_exit(void)
     pipe_fixture_free(&p);
 }
 
+/* With no frontend at all (-M none -nographic), the escape keys still work. */
+static void test_mux_exit_without_frontend(void)
+{
+    PipeFixture p;
+    Chardev *mux;
+    g_autofree char *out = NULL;
+
+    pipe_fixture_init(&p, "muxn");
+    mux = new_chardev("pipe,id=mn,path=%s,mux=on", p.base);
+    write_fd(p.in_w, "abc\x01" "x");
+    g_assert_true(pump_until(exit_requested, NULL));
+    out = read_fd(p.out_r, strlen("\r\nproteus: terminated by Ctrl-A x\r\n"));
+    g_assert_nonnull(strstr(out, "terminated by Ctrl-A x"));
+    g_assert_cmpint(main_loop_run(), ==, 0);
+    chardev_remove(mux);
+    pipe_fixture_free(&p);
+}
+
 /* ---- flow control ---- */
 
 static void test_flow_control(void)
@@ -1126,6 +1144,7 @@ int main(int argc, char **argv)
     g_test_add_func("/chardev/mux/keys", test_mux);
     g_test_add_func("/chardev/mux/focus", test_mux_take_focus_and_detach);
     g_test_add_func("/chardev/mux/exit", test_mux_exit);
+    g_test_add_func("/chardev/mux/exit-without-frontend", test_mux_exit_without_frontend);
     g_test_add_func("/chardev/flow-control", test_flow_control);
     g_test_add_func("/chardev/property", test_property);
     g_test_add_func("/chardev/shorthand", test_shorthand);
