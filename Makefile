@@ -41,10 +41,15 @@ check-nomodules: deps
 	ninja -C build-nomodules
 	meson test -C build-nomodules --print-errorlogs --num-processes 2
 
+# Benchmark executables (tests/bench/meson.build) run one after the other,
+# then any scripts in tests/bench.
 bench: build
-	@if [ -d tests/bench ] && ls tests/bench/*.sh >/dev/null 2>&1; then \
-	    for b in tests/bench/*.sh; do sh $$b $(BUILD); done; \
-	else echo "no benchmarks yet"; fi
+	@for b in $(BUILD)/tests/bench/bench-*; do \
+	    if [ -f "$$b" ] && [ -x "$$b" ]; then "$$b" || exit 1; echo; fi; \
+	done
+	@for b in tests/bench/*.sh; do \
+	    if [ -f "$$b" ]; then sh "$$b" $(BUILD) || exit 1; fi; \
+	done
 
 clean:
 	rm -rf $(BUILD) build-asan build-nomodules

@@ -1,1 +1,93 @@
-/* placeholder: being written */
+/*
+ * The runtime that generated code (JIT or interpreter) relies on: the
+ * user-mode guest base, the per-thread exec frame that helpers leave
+ * through when they raise, the alignment-fault and TB-lookup helpers, and
+ * the list of backends built for this host.
+ *
+ * Helper ABI (the interpreter and the JIT both call helpers this way):
+ * every argument and the result are 64-bit integer registers; an i32
+ * argument is passed zero-extended, and an i32 result is taken from the
+ * low 32 bits only. So a helper's C parameters and result must be 32- or
+ * 64-bit integers or pointers, never bool, char or short (the x86-64 ABI
+ * lets the callee assume those are already extended).
+ */
+#include "accel/tcg/backend.h"
+
+const IRBackend *const ir_backends[] = {
+    &ir_backend_interp,
+    NULL,
+};
+
+uintptr_t ir_guest_base;
+
+/* One frame per thread: exec is not reentrant on a thread. */
+static __thread IRExecFrame *exec_frame;
+
+IRExecFrame *ir_exec_frame(void)
+{
+    return exec_frame;
+}
+
+void ir_exec_frame_set(IRExecFrame *frame)
+{
+    exec_frame = frame;
+}
+
+void ir_raise(uintptr_t retaddr)
+{
+    IRExecFrame *frame = exec_frame;
+
+    g_assert(frame != NULL);
+    frame->retaddr = retaddr;
+    siglongjmp(frame->jmp, 1);
+}
+
+/* ---- alignment faults ---- */
+
+void (*ir_unaligned_hook)(void *env, uint64_t addr, MemOp mop);
+
+/* noinline: the return address must be the generated code's call site. */
+__attribute__((noinline))
+void ir_helper_unaligned(void *env, uint64_t addr, uint32_t mop)
+{
+    uintptr_t retaddr = (uintptr_t)__builtin_return_address(0);
+
+    if (ir_unaligned_hook) {
+        ir_unaligned_hook(env, addr, (MemOp)mop);
+    }
+    ir_raise(retaddr);
+}
+
+const IRHelperInfo ir_unaligned_helper = {
+    .func = (void *)ir_helper_unaligned,
+    .name = "unaligned",
+    .flags = IR_CALL_MAY_RAISE,
+    .has_ret = false,
+    .nargs = 3,
+    .arg_types = { IR_TYPE_I64, IR_TYPE_I64, IR_TYPE_I32 },
+};
+
+/* ---- goto_ptr lookups ---- */
+
+const void *(*ir_lookup_tb_code)(void *env);
+
+/* Returns the next TB's host code as an integer, 0 when there is none
+ * (or no lookup is installed): goto_ptr then leaves exec with 0. */
+static uint64_t lookup_helper(void *env)
+{
+    const void *(*lookup)(void *env) = ir_lookup_tb_code;
+
+    return lookup ? (uint64_t)(uintptr_t)lookup(env) : 0;
+}
+
+/* It reads the guest pc from env, so globals are written back first; it
+ * writes none. */
+const IRHelperInfo ir_lookup_helper = {
+    .func = (void *)lookup_helper,
+    .name = "lookup_tb",
+    .flags = IR_CALL_NO_WRITE_GLOBALS,
+    .has_ret = true,
+    .ret_type = IR_TYPE_I64,
+    .nargs = 1,
+    .arg_types = { IR_TYPE_I64 },
+};
