@@ -365,6 +365,7 @@ static int cpu_exec_loop(CPUState *cpu)
         TranslationBlock *tb;
         uint64_t pc, exit;
         uint32_t flags;
+        unsigned gen;
 
         if (G_UNLIKELY(cpu->exception_index != EXCP_NONE)) {
             if (cpu_handle_exception(cpu, &ret)) {
@@ -385,9 +386,10 @@ static int cpu_exec_loop(CPUState *cpu)
 
         cc->get_tb_cpu_state(cpu, &pc, &flags);
         tb = tb_find(cpu, pc, flags);
-        if (G_UNLIKELY(__atomic_load_n(&tb_flush_generation, __ATOMIC_ACQUIRE) != flush_gen)) {
+        gen = __atomic_load_n(&tb_flush_generation, __ATOMIC_ACQUIRE);
+        if (G_UNLIKELY(gen != flush_gen)) {
             /* our own translation flushed the cache: last_tb is gone */
-            flush_gen = __atomic_load_n(&tb_flush_generation, __ATOMIC_ACQUIRE);
+            flush_gen = gen;
             last_tb = NULL;
         }
         if (G_UNLIKELY(log_enabled(LOG_EXEC | LOG_CPU))) {

@@ -212,25 +212,37 @@ static bool liveness_step(IRContext *ctx, Liveness *l, IROp *op, uint64_t *label
 void ir_opt_liveness(IRContext *ctx, const IRGlobalSpan *span)
 {
     guint nt = ctx->temps->len, n = ctx->ops->len, nslots = 0, w = 0;
-    guint nb_labels = ctx->nb_labels ? ctx->nb_labels : 1;
+    guint nb_labels = ctx->nb_labels;
     IROp *ops = (IROp *)ctx->ops->data;
     Liveness l = { .gen = 1, .span = span };
-    g_autofree uint8_t *dead = g_new0(uint8_t, n ? n : 1);
-    g_autofree uint64_t *label_live = NULL;
-    g_autofree uint8_t *label_seen = g_new0(uint8_t, nb_labels);
+    uint64_t *label_live;
+    uint8_t *label_seen, *dead;
+    g_autofree void *block = NULL;
 
-    l.slot = g_new(uint32_t, nt);
-    l.bb_live = g_new0(uint32_t, nt);
+    for (IRTempIdx t = 0; t < nt; t++) {
+        IRTempKind kind = ir_temp(ctx, t)->kind;
+
+        nslots += kind == IR_TEMP_GLOBAL || kind == IR_TEMP_TB;
+    }
+    l.words = nslots / 64 + 1;
+    /* one zeroed block: the bitsets, then the per-temp words, then bytes */
+    block = g_malloc0(((size_t)2 + nb_labels) * l.words * sizeof(uint64_t) +
+                      (size_t)2 * nt * sizeof(uint32_t) + nb_labels + n);
+    l.live = block;
+    l.globals = l.live + l.words;
+    label_live = l.globals + l.words;
+    l.slot = (uint32_t *)(label_live + (size_t)nb_labels * l.words);
+    l.bb_live = l.slot + nt;
+    label_seen = (uint8_t *)(l.bb_live + nt);
+    dead = label_seen + nb_labels;
+
+    nslots = 0;
     for (IRTempIdx t = 0; t < nt; t++) {
         IRTempKind kind = ir_temp(ctx, t)->kind;
 
         l.slot[t] = kind == IR_TEMP_GLOBAL || kind == IR_TEMP_TB ? nslots++ :
                     kind == IR_TEMP_BB ? BB_SLOT : NO_SLOT;
     }
-    l.words = nslots / 64 + 1;
-    l.live = g_new0(uint64_t, l.words);
-    l.globals = g_new0(uint64_t, l.words);
-    label_live = g_new(uint64_t, (size_t)nb_labels * l.words);
     for (IRTempIdx g = 1; g < ctx->nb_globals; g++) {
         l.globals[l.slot[g] / 64] |= 1ull << (l.slot[g] % 64);
     }
@@ -242,13 +254,11 @@ void ir_opt_liveness(IRContext *ctx, const IRGlobalSpan *span)
     }
     for (guint i = 0; i < n; i++) {
         if (!dead[i]) {
-            ops[w++] = ops[i];
+            if (w != i) {
+                ops[w] = ops[i];
+            }
+            w++;
         }
     }
     g_array_set_size(ctx->ops, w);
-    g_free(l.slot);
-    g_free(l.bb_live);
-    g_free(l.live);
-    g_free(l.globals);
 }
-

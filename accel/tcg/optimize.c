@@ -276,7 +276,9 @@ static IRTempIdx best_source(Optimizer *o, IRTempIdx t)
     if (ti->is_const) {
         return ti->const_idx;
     }
-    for (int n = 0; i != t && n < RING_WALK_MAX; n++, i = o->info[i].next_copy) {
+    /* a global is as good as it gets but for env, which is rarely copied */
+    for (int n = 0; i != t && n < RING_WALK_MAX && best_rank > 1;
+         n++, i = o->info[i].next_copy) {
         int rank = copy_rank(o->info[i].kind);
 
         if (rank < best_rank) {
@@ -896,7 +898,9 @@ static guint at_label(Optimizer *o, IROp *ops, guint w, const IROp *op)
     }
     forget_everything(o);
     o->unreachable = false;
-    ops[w] = *op;
+    if (&ops[w] != op) {
+        ops[w] = *op;
+    }
     return w + 1;
 }
 
@@ -907,25 +911,29 @@ static void forward_pass(Optimizer *o)
     guint n = ctx->ops->len, w = 0;
 
     for (guint i = 0; i < n; i++) {
-        IROp op = ops[i];
+        /* rewritten where it is: only ops[w] (w <= i) is ever written below */
+        IROp *op = &ops[i];
 
-        if (op.opc == IR_OP_set_label) {
-            w = at_label(o, ops, w, &op);
+        if (op->opc == IR_OP_set_label) {
+            w = at_label(o, ops, w, op);
             continue;
         }
         if (o->unreachable) {
-            if (op.opc == IR_OP_br) {
-                o->label_refs[op.args[0]]--;
-            } else if (op.opc == IR_OP_brcond) {
-                o->label_refs[op.args[3]]--;
+            if (op->opc == IR_OP_br) {
+                o->label_refs[op->args[0]]--;
+            } else if (op->opc == IR_OP_brcond) {
+                o->label_refs[op->args[3]]--;
             }
             continue;
         }
-        for (unsigned k = op.nb_oargs; k < op.nb_oargs + op.nb_iargs; k++) {
-            op.args[k] = best_source(o, op.args[k]);
+        for (unsigned k = op->nb_oargs; k < op->nb_oargs + op->nb_iargs; k++) {
+            op->args[k] = best_source(o, op->args[k]);
         }
-        if (fold_op(o, &op)) {
-            ops[w++] = op;
+        if (fold_op(o, op)) {
+            if (w != i) {
+                ops[w] = *op;
+            }
+            w++;
         }
     }
     g_array_set_size(ctx->ops, w);
@@ -938,9 +946,9 @@ void ir_optimize(IRContext *ctx)
     Optimizer o = { .ctx = ctx };
     guint nt = ctx->temps->len;
     guint counts[FORGET_KINDS] = { 0 };
-    g_autofree guint *label_refs = g_new0(guint, ctx->nb_labels ? ctx->nb_labels : 1);
-    g_autofree IRTempIdx *forget_buf = NULL;
-    guint at = 0;
+    /* the label counts, then the forget lists (each temp on one at most) */
+    g_autofree guint *scratch = g_new0(guint, ctx->nb_labels + nt);
+    guint at = ctx->nb_labels;
 
     o.info = g_new(TempInfo, nt);
     o.nb_info = nt;
@@ -954,22 +962,20 @@ void ir_optimize(IRContext *ctx)
             counts[k]++;
         }
     }
-    /* Each temp is on its kind's list at most once. */
-    forget_buf = g_new(IRTempIdx, nt ? nt : 1);
     for (int k = 0; k < FORGET_KINDS; k++) {
-        o.forget[k] = forget_buf + at;
+        o.forget[k] = scratch + at;
         at += counts[k];
     }
+    o.label_refs = scratch;
     for (guint i = 0; i < ctx->ops->len; i++) {
         const IROp *op = ir_op(ctx, i);
 
         if (op->opc == IR_OP_br) {
-            label_refs[op->args[0]]++;
+            o.label_refs[op->args[0]]++;
         } else if (op->opc == IR_OP_brcond) {
-            label_refs[op->args[3]]++;
+            o.label_refs[op->args[3]]++;
         }
     }
-    o.label_refs = label_refs;
 
     forward_pass(&o);
     g_free(o.info);

@@ -15,6 +15,7 @@
 
 const IRBackend *const ir_backends[] = {
     &ir_backend_interp,
+    &ir_backend_x86_64,
     NULL,
 };
 

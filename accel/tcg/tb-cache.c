@@ -140,7 +140,8 @@ void tb_insert_locked(CachedTB *ctb)
     }
     g_ptr_array_add(tb_all, ctb);
     ctb->in_cache = true;
-    tb_global_stats.live_tbs++;
+    /* atomic: tb_page_has_code() reads it without the lock */
+    __atomic_add_fetch(&tb_global_stats.live_tbs, 1, __ATOMIC_RELAXED);
 }
 
 /* ---- chaining ---- */
@@ -244,7 +245,7 @@ static void tb_invalidate_locked(CachedTB *ctb)
 
     cpu_list_foreach(tb_jmp_cache_remove, &ctb->tb);
     ctb->in_cache = false;
-    tb_global_stats.live_tbs--;
+    __atomic_sub_fetch(&tb_global_stats.live_tbs, 1, __ATOMIC_RELAXED);
     tb_global_stats.invalidations++;
 }
 
@@ -360,7 +361,7 @@ void tb_flush_all_locked(void)
     g_hash_table_remove_all(tb_table);
     g_hash_table_remove_all(tb_pages);
     cpu_list_foreach(tb_jmp_cache_clear, NULL);
-    tb_global_stats.live_tbs = 0;
+    __atomic_store_n(&tb_global_stats.live_tbs, 0, __ATOMIC_RELAXED);
     tb_global_stats.flushes++;
     __atomic_add_fetch(&tb_flush_generation, 1, __ATOMIC_RELEASE);
 }
@@ -393,8 +394,10 @@ void tb_stats_get(TBStats *out)
 
 void tb_stats_reset(void)
 {
+    uint64_t live;
+
     g_mutex_lock(&tb_lock);
-    uint64_t live = tb_global_stats.live_tbs;
+    live = tb_global_stats.live_tbs;
     memset(&tb_global_stats, 0, sizeof(tb_global_stats));
     tb_global_stats.live_tbs = live;
     g_mutex_unlock(&tb_lock);
@@ -415,7 +418,8 @@ void tb_stats_print(FILE *out)
     fprintf(out, "TB stats:\n");
     fprintf(out, "  translated   %" PRIu64 " TBs, %" PRIu64 " guest insns (%.1f/TB), "
             "%" PRIu64 " host bytes (%.1f/insn)\n",
-            s.tbs_translated, s.insns_translated, ratio(s.insns_translated, s.tbs_translated),
+            s.tbs_translated, s.insns_translated,
+            ratio(s.insns_translated, s.tbs_translated),
             s.host_bytes, ratio(s.host_bytes, s.insns_translated));
     fprintf(out, "  loop         %" PRIu64 " execs: jump cache %" PRIu64 ", hash %" PRIu64
             ", translated %" PRIu64 "\n", c->execs, c->jc_hits, c->hash_hits, c->misses);

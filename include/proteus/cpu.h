@@ -4,7 +4,11 @@
  *
  * An architecture's CPU struct starts with a CPUState:
  *
- *     typedef struct RiscvCpu { CPUState parent; uint64_t x[32]; uint64_t pc; ... } RiscvCpu;
+ *     typedef struct RiscvCpu {
+ *         CPUState parent;
+ *         uint64_t x[32], pc;
+ *         ...
+ *     } RiscvCpu;
  *
  * and the CPUState pointer is also the "env" that generated code and
  * helpers receive, so IR globals are registered at offsetof(RiscvCpu, x[i])

@@ -37,7 +37,7 @@
 typedef enum DisasJumpType {
     DISAS_NEXT,          /* keep going */
     DISAS_TOO_MANY,      /* stopped by the loop (limit, page end): continue at pc_next */
-    DISAS_NORETURN,      /* the instruction already left the TB (exit_tb, goto_ptr, raise) */
+    DISAS_NORETURN,      /* the insn already left the TB (exit_tb, goto_ptr, raise) */
     DISAS_TARGET_0,      /* the architecture's own reasons from here on */
     DISAS_TARGET_1,
     DISAS_TARGET_2,

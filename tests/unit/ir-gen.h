@@ -3,7 +3,8 @@
  * libFuzzer target: arithmetic, logic, shifts, comparisons, bit fields,
  * byte swaps, bit counts and conversions on random temps, globals and
  * constants; forward branches, early exits and bounded loops; host loads
- * and stores into the scratch area; guest loads, stores and atomics into
+ * and stores into the scratch area and into the fields globals alias
+ * (whole or in part); guest loads, stores and atomics into
  * guest memory (occasionally misaligned with MO_ALIGN, so they fault);
  * helper calls with different flags.
  *

@@ -46,7 +46,8 @@ IRTestEnv *irt_env_new(void)
             g_assert(2 * (b + 1) <= IRT_MAX_CONFIGS);
             backend_usable[b] = ir_backends[b]->init(&err);
             if (!backend_usable[b]) {
-                g_test_message("backend %s skipped: %s", ir_backends[b]->name, err->message);
+                g_test_message("backend %s skipped: %s", ir_backends[b]->name,
+                               err->message);
                 g_error_free(err);
             }
         }

@@ -424,6 +424,80 @@ static void test_pressure(void)
     irt_run(env, &tc);
 }
 
+/*
+ * More temps than a backend's usual frame holds: TB 0 computes a chain
+ * of 1000 temps, TB 1 (small) goes back to TB 0 until r2 reaches 3.
+ */
+#define NB_CHAIN_TEMPS 1000
+
+static void build_big_frame(IRTestEnv *t, unsigned tb, void *opaque)
+{
+    IRContext *c = t->ctx;
+
+    if (tb == 0) {
+        IRv64 prev = t->r[0];
+
+        for (unsigned k = 0; k < NB_CHAIN_TEMPS; k++) {
+            IRv64 x = k & 1 ? ir_temp_new_i64(c) : ir_temp_tb_i64(c);
+
+            ir_mul_i64(c, x, prev, ir_const_i64(c, 3));
+            ir_addi_i64(c, x, x, k);
+            prev = x;
+        }
+        ir_add_i64(c, t->r[1], t->r[1], prev);
+        ir_goto_tb(c, 0);
+        irt_exit_slot(t, 0, 0);
+    } else {
+        IRLabel done = ir_label_new(c);
+
+        ir_addi_i64(c, t->r[2], t->r[2], 1);
+        ir_addi_i64(c, t->r[0], t->r[0], 1);
+        ir_brcond_i64(c, IR_COND_GEU, t->r[2], ir_const_i64(c, 3), done);
+        ir_goto_tb(c, 0);
+        irt_exit_slot(t, 1, 0);
+        ir_set_label(c, done);
+        ir_exit_tb(c, 0x80);
+    }
+}
+
+static void link_big_frame(IRTestEnv *t, void *opaque)
+{
+    irt_chain(t, 0, 0, 1);
+    irt_chain(t, 1, 0, 0);
+}
+
+static void setup_big_frame(IRTestState *s, uint8_t *mem, unsigned input, void *opaque)
+{
+    s->r[0] = 5 + input;
+}
+
+static void check_big_frame(const IRTestResult *r, unsigned input, void *opaque)
+{
+    uint64_t r0 = 5 + input, r1 = 0;
+
+    for (unsigned round = 0; round < 3; round++, r0++) {
+        uint64_t x = r0;
+
+        for (unsigned k = 0; k < NB_CHAIN_TEMPS; k++) {
+            x = x * 3 + k;
+        }
+        r1 += x;
+    }
+    g_assert_cmphex(r->exit_value, ==, 0x80);
+    g_assert_cmpuint(r->state.r[2], ==, 3);
+    g_assert_cmphex(r->state.r[1], ==, r1);
+}
+
+static void test_big_frame(void)
+{
+    IRTestCase tc = {
+        .name = "big-frame", .nb_tbs = 2, .build = build_big_frame, .link = link_big_frame,
+        .setup = setup_big_frame, .check = check_big_frame, .nb_inputs = 2,
+    };
+
+    irt_run(env, &tc);
+}
+
 /* ---- loops, labels, exits ---- */
 
 static void build_loop(IRTestEnv *t, unsigned tb, void *opaque)
@@ -774,7 +848,8 @@ int main(int argc, char **argv)
     env = irt_env_new();
     g_test_add_func("/ir/call/arity", test_call_arity);
     g_test_add_func("/ir/call/flags", test_call_flags);
-    g_test_add_func("/ir/pressure", test_pressure);
+    g_test_add_func("/ir/pressure/live", test_pressure);
+    g_test_add_func("/ir/pressure/big-frame", test_big_frame);
     g_test_add_func("/ir/flow/loop", test_loop);
     g_test_add_func("/ir/flow/exits", test_exits);
     g_test_add_func("/ir/flow/chain", test_chain);

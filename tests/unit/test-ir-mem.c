@@ -377,7 +377,8 @@ static void check_guest(const IRTestResult *r, unsigned input, void *opaque)
             }
             x = trunc_to(x, a->is64 ? 64 : 32);
             if (slot_value(r, GUEST_LD_SLOT(v, o)) != x) {
-                g_test_message("guest_ld_i%u mop 0x%x at +%u", a->is64 ? 64 : 32, a->mop, o);
+                g_test_message("guest_ld_i%u mop 0x%x at +%u", a->is64 ? 64 : 32,
+                               a->mop, o);
             }
             g_assert_cmphex(slot_value(r, GUEST_LD_SLOT(v, o)), ==, x);
         }
@@ -451,9 +452,11 @@ static void build_fault(IRTestEnv *t, unsigned tb, void *opaque)
         break;
     case A_CMPXCHG:
         if (fc->is64) {
-            ir_atomic_cmpxchg_i64(c, V64(d), t->r[1], ir_const_i64(c, 0), V64(val), fc->mop, 0);
+            ir_atomic_cmpxchg_i64(c, V64(d), t->r[1], ir_const_i64(c, 0), V64(val),
+                                  fc->mop, 0);
         } else {
-            ir_atomic_cmpxchg_i32(c, V32(d), t->r[1], ir_const_i32(c, 0), V32(val), fc->mop, 0);
+            ir_atomic_cmpxchg_i32(c, V32(d), t->r[1], ir_const_i32(c, 0), V32(val),
+                                  fc->mop, 0);
         }
         break;
     case A_RMW:
@@ -511,7 +514,9 @@ static void check_fault(const IRTestResult *r, unsigned input, void *opaque)
     g_assert_cmphex(r->state.r[6], ==, 0);
     /* the access did not happen */
     for (unsigned k = 0; k < 16; k++) {
-        g_assert_cmphex(irt_mem((uint8_t *)r->mem, IRT_GUEST_ADDR + 0x200)[k], ==, 0xa0 + k);
+        const uint8_t *p = irt_mem((uint8_t *)r->mem, IRT_GUEST_ADDR + 0x200);
+
+        g_assert_cmphex(p[k], ==, 0xa0 + k);
     }
 }
 
@@ -525,8 +530,8 @@ static void test_fault(void)
                 for (unsigned be = 0; be < 2; be++) {
                     FaultCase fc = { kind, w, size | MO_ALIGN | (be ? MO_BE : 0) };
                     IRTestCase tc = {
-                        .name = kind_names[kind], .build = build_fault, .setup = setup_fault,
-                        .check = check_fault, .opaque = &fc,
+                        .name = kind_names[kind], .build = build_fault,
+                        .setup = setup_fault, .check = check_fault, .opaque = &fc,
                         .nb_inputs = G_N_ELEMENTS(fault_offsets),
                     };
 
@@ -616,7 +621,8 @@ static void atomic_input(const AtomicCase *ac, unsigned input, uint64_t *m, uint
         *m &= (1u << bits) - 1;
     }
     *v = atomic_values[n / NB_ATOMIC_VALUES] ^ (0x5a5a5a5a5a5a5a5aull * (input & 1));
-    /* cmpxchg: equal, different, equal with junk above the access size, different low bit */
+    /* cmpxchg: equal, different, equal with junk above the access size,
+     * different low bit */
     switch (input & 3) {
     case 0: *expected = *m; break;
     case 1: *expected = *m ^ 0x10; break;

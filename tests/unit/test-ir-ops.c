@@ -130,7 +130,8 @@ static uint64_t ref_op(TestOp op, unsigned bits, uint64_t a, uint64_t b)
     case T_SUB: r = a - b; break;
     case T_MUL: r = a * b; break;
     case T_MULSH:
-        r = bits == 64 ? (uint64_t)(((__int128)sa * sb) >> 64) : (uint64_t)((sa * sb) >> 32);
+        r = bits == 64 ? (uint64_t)(((__int128)sa * sb) >> 64)
+                       : (uint64_t)((sa * sb) >> 32);
         break;
     case T_MULUH:
         r = bits == 64 ? (uint64_t)(((unsigned __int128)a * b) >> 64) : (a * b) >> 32;
@@ -423,8 +424,10 @@ static void check_const(const IRTestResult *r, unsigned input, void *opaque)
             uint64_t got;
 
             memcpy(&got, r->state.scratch + 16 + 8 * j, 8);
-            g_assert_cmphex(got, ==, is_unary(oc->op) ? ref_op(oc->op, bits, values[j], 0)
-                                                      : ref_op(oc->op, bits, oc->k, values[j]));
+            uint64_t want = is_unary(oc->op) ? ref_op(oc->op, bits, values[j], 0)
+                                             : ref_op(oc->op, bits, oc->k, values[j]);
+
+            g_assert_cmphex(got, ==, want);
         }
     }
 }
@@ -517,7 +520,8 @@ static IRTempIdx new_temp(IRTestEnv *t, bool is64)
 
 static IRTempIdx const_of(IRTestEnv *t, bool is64, uint64_t v)
 {
-    return is64 ? ir_const_i64(t->ctx, v).idx : ir_const_i32(t->ctx, (int32_t)(uint32_t)v).idx;
+    return is64 ? ir_const_i64(t->ctx, v).idx
+                : ir_const_i32(t->ctx, (int32_t)(uint32_t)v).idx;
 }
 
 static void emit_setcond(IRContext *c, bool is64, IRCond cond, IRTempIdx d, IRTempIdx a,
@@ -763,7 +767,8 @@ static void build_field(IRTestEnv *t, unsigned tb, void *opaque)
 {
     const FieldCase *fc = opaque;
     unsigned bits = fc->is64 ? 64 : 32;
-    IRTempIdx a, b, k1 = const_of(t, fc->is64, FIELD_K1), k2 = const_of(t, fc->is64, FIELD_K2);
+    IRTempIdx k1 = const_of(t, fc->is64, FIELD_K1), k2 = const_of(t, fc->is64, FIELD_K2);
+    IRTempIdx a, b;
 
     if (fc->is64) {
         a = t->r[0].idx;

@@ -132,6 +132,11 @@ static void build_folding(IRTestEnv *t, unsigned tb, void *opaque)
     ir_mul_i64(c, t->r[13], t->r[1], b);
     ir_set_label(c, m);
     ir_xor_i64(c, t->r[14], t->r[1], t->r[1]);
+    /* ...which is void once the branch goes (it led to the next label) */
+    m = ir_label_new(c);
+    ir_brcond_i64(c, IR_COND_NE, t->r[4], ir_const_i64(c, 5), m);
+    ir_set_label(c, m);
+    ir_addi_i64(c, t->r[15], t->r[4], 1);
     ir_exit_tb(c, 0);
 }
 
@@ -214,8 +219,66 @@ static void build_guest_mem(IRTestEnv *t, unsigned tb, void *opaque)
     ir_exit_tb(c, 0);
 }
 
+/*
+ * Every condition between values whose bits are partly known zero and
+ * constants at the edges of what those bits allow, both ways round: the
+ * bounds the optimizer decides conditions with must be exact.
+ */
+static void build_bounds(IRTestEnv *t, unsigned tb, void *opaque)
+{
+    static const uint64_t edges[] = { 0, 0x7f, 0xfe, 0xff, 0x100, 0xf0, 0x8000, ~0ull, 1ull << 63 };
+    IRContext *c = t->ctx;
+    IRv64 v[3] = { ir_temp_new_i64(c), ir_temp_new_i64(c), ir_temp_new_i64(c) };
+    IRv64 bit = ir_temp_new_i64(c);
+    unsigned acc = 1;
+
+    ir_ext8u_i64(c, v[0], t->r[0]);
+    ir_andi_i64(c, v[1], t->r[0], 0xf0);
+    ir_shri_i64(c, v[2], t->r[0], 57);
+    for (unsigned k = 1; k < 8; k++) {
+        ir_movi_i64(c, t->r[k], 0);
+    }
+    for (IRCond cond = IR_COND_EQ; cond < IR_COND_COUNT; cond++) {
+        for (unsigned i = 0; i < 3; i++) {
+            for (unsigned e = 0; e < G_N_ELEMENTS(edges); e++) {
+                IRv64 k = ir_const_i64(c, edges[e]);
+
+                for (unsigned swap = 0; swap < 2; swap++) {
+                    if (swap) {
+                        ir_setcond_i64(c, cond, bit, k, v[i]);
+                    } else {
+                        ir_setcond_i64(c, cond, bit, v[i], k);
+                    }
+                    ir_shli_i64(c, t->r[acc], t->r[acc], 1);
+                    ir_or_i64(c, t->r[acc], t->r[acc], bit);
+                }
+            }
+        }
+        acc = acc % 7 + 1;
+    }
+    ir_exit_tb(c, 0);
+}
+
+static void setup_bounds(IRTestState *s, uint8_t *mem, unsigned input, void *opaque)
+{
+    static const uint64_t r0[] = {
+        0, 1, 0x7f, 0x80, 0xf0, 0xfe, 0xff, 0x100, 0x1ff, 0xffffffffffffffffull,
+        0xfe00000000000000ull, 0xff000000000000ffull, 0x7f00000000000000ull, 0xe0ull << 56,
+    };
+
+    s->r[0] = r0[input];
+}
+
 static void test_programs(void)
 {
+    IRTestCase bounds = {
+        .name = "bounds",
+        .build = build_bounds,
+        .nb_inputs = 14,
+        .setup = setup_bounds,
+    };
+
+    g_assert_true(irt_run(env, &bounds));
     run_case("folding", build_folding, NULL, 16);
     run_case("loop", build_loop, NULL, 8);
     run_case("globals", build_globals, NULL, 16);
@@ -234,6 +297,10 @@ typedef struct Gen {
     IRTempIdx bb64[MAX_BB], bb32[MAX_BB];
     unsigned nbb64, nbb32;
     IRTempIdx tb64[2], tb32;
+    /* the last result of each width (i32, i64): reading it often makes
+     * chains, where what the optimizer knows about a value gets used */
+    IRTempIdx last[2];
+    bool has_last[2];
     IRLabel labels[NB_LABELS];
     unsigned next_label;       /* labels[next_label..] are not set yet */
 } Gen;
@@ -245,6 +312,9 @@ static unsigned rnd(Gen *g, unsigned n)
 
 static IRTempIdx pick(Gen *g, bool is64)
 {
+    if (g->has_last[is64] && rnd(g, 3) == 0) {
+        return g->last[is64];
+    }
     switch (rnd(g, 10)) {
     case 0: case 1: case 2:
         return is64 ? g->t->r[rnd(g, 8)].idx : g->t->w[rnd(g, 4)].idx;
@@ -265,7 +335,7 @@ static IRTempIdx pick(Gen *g, bool is64)
 
 /* Where a result goes: chosen after the operands, so a new bb temp is
  * never read before it is written. */
-static IRTempIdx dest(Gen *g, bool is64)
+static IRTempIdx pick_dest(Gen *g, bool is64)
 {
     unsigned *n = is64 ? &g->nbb64 : &g->nbb32;
     IRTempIdx *bb = is64 ? g->bb64 : g->bb32;
@@ -287,8 +357,21 @@ static IRTempIdx dest(Gen *g, bool is64)
     }
 }
 
+static IRTempIdx dest(Gen *g, bool is64)
+{
+    g->last[is64] = pick_dest(g, is64);
+    g->has_last[is64] = true;
+    return g->last[is64];
+}
+
 static void block_ends(Gen *g)
 {
+    for (unsigned k = 0; k < 2; k++) {
+        /* a bb temp dies here */
+        if (g->has_last[k] && ir_temp(g->c, g->last[k])->kind == IR_TEMP_BB) {
+            g->has_last[k] = false;
+        }
+    }
     g->nbb64 = g->nbb32 = 0;
 }
 
@@ -509,7 +592,7 @@ static void build_random(IRTestEnv *t, unsigned tb, void *opaque)
 
 static void test_random(void)
 {
-    unsigned n = g_test_quick() ? 300 : 1500;
+    unsigned n = g_test_quick() ? 1000 : 5000;
 
     for (unsigned seed = 1; seed <= n; seed++) {
         g_autofree char *name = g_strdup_printf("random-%u", seed);

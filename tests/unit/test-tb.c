@@ -672,6 +672,20 @@ static void test_exit_request(gconstpointer data)
     g_thread_join(thread);
     g_assert_cmpint(r.ret, ==, EXCP_INTERRUPT);
     g_assert_cmpuint(cpu->regs[1], >=, 1000);
+
+    /* a loop that never leaves generated code through goto_ptr either */
+    PROG(0x100, ADDI(1, 1, 1), ST(1, 0, COUNTER), JR(3));
+    cpu->regs[1] = 0;
+    cpu->regs[3] = 0x100;
+    toy_put(COUNTER, 0);
+    r.pc = 0x100;
+    thread = g_thread_new("vcpu", loop_thread, &r);
+    wait_for_counter(10000);
+    cpu_exit(&cpu->parent);
+    g_thread_join(thread);
+    g_assert_cmpint(r.ret, ==, EXCP_INTERRUPT);
+    g_assert_cmpuint(cpu->pc, ==, 0x100);
+    g_assert_cmpuint(stats().cpu.ptr_hits, >=, 9999);
     toy_cpu_free(cpu);
 }
 

@@ -182,7 +182,8 @@ static void toy_insn_start(DisasContextBase *db, CPUState *cpu)
     ir_insn_start(db->ir, db->pc_next, 0, 0);
 }
 
-static void toy_gen_call(IRContext *ir, const IRHelperInfo *info, IRTempIdx a1, IRTempIdx a2)
+static void toy_gen_call(IRContext *ir, const IRHelperInfo *info, IRTempIdx a1,
+                         IRTempIdx a2)
 {
     IRTempIdx args[3] = { ir_env(ir).idx, a1, a2 };
 

@@ -9,11 +9,12 @@
  * nothing per op.
  *
  * Where values live:
- *  - tb and bb temps in a frame of 64-bit slots (slot 0 holds env);
+ *  - tb and bb temps in a frame of 64-bit slots; slot 0 holds env, the
+ *    next ones the TB's constants (copied in from the program at TB
+ *    entry, so that an operand is in one of only two places);
  *  - globals always in env memory, read and written in place, so helpers,
  *    host loads/stores and raises always see the current values and no
- *    call flag needs any synchronisation;
- *  - constants in the program's constant pool.
+ *    call flag needs any synchronisation.
  * An i32 value occupies the low 4 bytes of its slot and is only ever
  * accessed as 4 bytes, so the upper half of its slot is never looked at.
  *
@@ -63,9 +64,9 @@ static const uint16_t op_map[IR_OP_COUNT] = {
 #undef X
 };
 
-/* An operand: (byte offset << 2) | base. */
+/* An operand: (byte offset << 1) | base. */
 typedef int32_t Opnd;
-enum { BASE_FRAME, BASE_ENV, BASE_CONST };
+enum { BASE_FRAME, BASE_ENV };
 
 /* What find_insn reports for one insn_start. */
 typedef struct InsnRecord {
@@ -103,6 +104,7 @@ typedef struct InterpProgram {
     const TranslationBlock *tb;
     struct InterpProgram *jmp[2];     /* chained successors, atomic */
     uint32_t nb_slots;
+    uint32_t nb_consts;
     uint32_t nb_insns;
     InterpInsn *insns;
     uint64_t *consts;
@@ -117,8 +119,8 @@ static GPtrArray *programs;          /* every live InterpProgram */
 
 static Opnd opnd_make(int base, int64_t byte_ofs)
 {
-    g_assert(byte_ofs >= -(1 << 28) && byte_ofs < (1 << 28));
-    return (Opnd)(byte_ofs * 4 + base);
+    g_assert(byte_ofs >= -(1 << 29) && byte_ofs < (1 << 29));
+    return (Opnd)(byte_ofs * 2 + base);
 }
 
 /* The i32 half of a slot is its low 4 bytes: on a big-endian host those
@@ -134,10 +136,11 @@ typedef struct Decoder {
     uint32_t *label_pos;
 } Decoder;
 
+/* Frame slots: env, then the constants (copied in at TB entry), then the temps. */
 static void decode_temps(Decoder *d, InterpProgram *p)
 {
     guint n = d->ctx->temps->len;
-    uint32_t slot = 1, nconst = 0;
+    uint32_t slot = 1 + p->nb_consts, nconst = 0;
 
     for (guint t = 0; t < n; t++) {
         IRTemp *ts = ir_temp(d->ctx, t);
@@ -152,7 +155,7 @@ static void decode_temps(Decoder *d, InterpProgram *p)
         case IR_TEMP_CONST:
             p->consts[nconst] = ts->type == IR_TYPE_I32 ? (uint32_t)ts->val
                                                         : (uint64_t)ts->val;
-            d->opnd[t] = opnd_make(BASE_CONST, nconst * 8 + i32_half(ts->type));
+            d->opnd[t] = opnd_make(BASE_FRAME, (1 + nconst) * 8 + i32_half(ts->type));
             nconst++;
             break;
         case IR_TEMP_TB:
@@ -293,6 +296,7 @@ static bool interp_gen_code(IRContext *ctx, TranslationBlock *tb)
     p->tb = tb;
     p->insns = (InterpInsn *)(mem + sizeof(*p));
     p->consts = (uint64_t *)(p->insns + ninsn);
+    p->nb_consts = nconst;
     p->records = (InsnRecord *)(p->consts + nconst);
     p->calls = (InterpCall *)(p->records + nrec);
 
@@ -700,7 +704,8 @@ static uint64_t *big_frame(uint32_t nb_slots)
 }
 
 /* Operand k of instruction i: its address, and its value as i32 / i64. */
-#define P(k) (bases[i->o[k] & 3] + (i->o[k] >> 2))
+#define OPND_ADDR(o) (((o) & 1 ? env_bytes : frame) + ((o) >> 1))
+#define P(k) OPND_ADDR(i->o[k])
 #define R32(k) ld32(P(k))
 #define R64(k) ld64(P(k))
 #define W32(k, v) st32(P(k), (v))
@@ -721,15 +726,14 @@ static uint64_t interp_exec(void *env, const TranslationBlock *tb)
     const InsnRecord **cur = &current_insn;
     const InterpProgram *prog = tb->host_code;
     const InterpInsn *ip;
-    uint8_t *bases[3];
+    uint8_t *env_bytes = env, *frame;
 
-    bases[BASE_ENV] = env;
 enter:
     g_assert(prog->magic == INTERP_MAGIC);
-    bases[BASE_FRAME] = (uint8_t *)(prog->nb_slots <= STACK_FRAME_SLOTS
-                                    ? stack_frame : big_frame(prog->nb_slots));
-    st64(bases[BASE_FRAME], (uintptr_t)env);
-    bases[BASE_CONST] = (uint8_t *)prog->consts;
+    frame = (uint8_t *)(prog->nb_slots <= STACK_FRAME_SLOTS
+                        ? stack_frame : big_frame(prog->nb_slots));
+    st64(frame, (uintptr_t)env);
+    memcpy(frame + 8, prog->consts, prog->nb_consts * sizeof(uint64_t));
     *cur = NULL;
     ip = prog->insns;
 
@@ -839,12 +843,12 @@ enter:
             uint64_t args[IR_MAX_HELPER_ARGS], ret;
 
             for (unsigned k = 0; k < c->nargs; k++) {
-                uint8_t *p = bases[c->args[k] & 3] + (c->args[k] >> 2);
+                uint8_t *p = OPND_ADDR(c->args[k]);
                 args[k] = (c->arg64 >> k) & 1 ? ld64(p) : ld32(p);
             }
             ret = call_helper(c->func, c->nargs, args);
             if (c->has_ret) {
-                uint8_t *p = bases[c->ret & 3] + (c->ret >> 2);
+                uint8_t *p = OPND_ADDR(c->ret);
                 if (c->ret64) {
                     st64(p, ret);
                 } else {

@@ -124,7 +124,7 @@ void jit_lower_call(JitGen *s, unsigned i)
             jit_temp_load_to(s, src[k].t, arg_regs[k]);
         }
     }
-    x86_call_abs(&s->code, (uintptr_t)info->func, JIT_TMP_REG);
+    jit_insn_call(s, s->cur_insn, (uintptr_t)info->func);
     if (forget) {
         jit_forget_globals(s);
     }

@@ -101,7 +101,7 @@ static void align_check(JitGen *s, int ra, unsigned mop)
     sp.jcc_field = x86_jcc_rel32(&s->code, X86_CC_NE, -1);
     sp.addr_reg = ra;
     sp.mop = mop;
-    sp.insn = s->insns->len ? s->insns->len - 1 : UINT32_MAX;
+    sp.insn = s->cur_insn;
     g_array_append_val(s->slow_paths, sp);
 }
 
@@ -459,24 +459,20 @@ void jit_emit_slow_paths(JitGen *s)
 {
     for (guint k = 0; k < s->slow_paths->len; k++) {
         JitSlowPath *sp = &g_array_index(s->slow_paths, JitSlowPath, k);
-        JitInsn insn = { .host_off = s->code.pos - s->tb_start };
+        JitInsn insn = { .host_off = s->code.pos - s->tb_start, .insn = sp->insn };
 
         x86_patch_rel32(&s->code, sp->jcc_field, s->code.pos);
         /* The helper's return address lies here, after every insn_start
-         * of the TB: give this path the words of its own instruction. */
-        if (sp->insn != UINT32_MAX) {
-            memcpy(insn.words, g_array_index(s->insns, JitInsn, sp->insn).words,
-                   sizeof(insn.words));
-        } else {
-            insn.host_off |= JIT_INSN_NONE;
+         * of the TB: give this path the instruction of its access. */
+        if (sp->insn != JIT_INSN_MULTI) {
+            g_array_append_val(s->insns, insn);
         }
-        g_array_append_val(s->insns, insn);
         if (sp->addr_reg != X86_RSI) {
             x86_mov_rr(&s->code, true, X86_RSI, sp->addr_reg);
         }
         x86_mov_rr(&s->code, true, X86_RDI, JIT_ENV_REG);
         x86_movi(&s->code, false, X86_RDX, sp->mop);
-        x86_call_abs(&s->code, (uintptr_t)ir_helper_unaligned, JIT_TMP_REG);
+        jit_insn_call(s, sp->insn, (uintptr_t)ir_helper_unaligned);
         /* ir_helper_unaligned never returns. */
         x86_ud2(&s->code);
     }

@@ -248,16 +248,6 @@ static void lower_goto_ptr(JitGen *s, unsigned i, IROp *op)
     jit_forget_all(s, false);
 }
 
-static void lower_insn_start(JitGen *s, IROp *op)
-{
-    JitInsn insn = { .host_off = s->code.pos - s->tb_start };
-
-    for (unsigned k = 0; k < 3; k++) {
-        insn.words[k] = op->args[k];
-    }
-    g_array_append_val(s->insns, insn);
-}
-
 /* ---- moves and arithmetic ---- */
 
 static void lower_mov(JitGen *s, unsigned i, IROp *op)
@@ -776,6 +766,7 @@ void jit_lower_op(JitGen *s, unsigned i)
         jit_sync(s, true);
         jit_forget_all(s, true);
         label_bind(s, op->args[0]);
+        jit_insn_label(s, op->args[0]);
         return;
     case IR_OP_br:
         jit_sync(s, true);
@@ -786,7 +777,7 @@ void jit_lower_op(JitGen *s, unsigned i)
         lower_brcond(s, i, op);
         return;
     case IR_OP_insn_start:
-        lower_insn_start(s, op);
+        jit_insn_start(s);
         return;
     case IR_OP_goto_tb:
         lower_goto_tb(s, i, op);

@@ -41,7 +41,7 @@ typedef struct JitTbInfo {
     const TranslationBlock *tb;
     uint32_t code_size;        /* TB code and its fault paths */
     uint32_t map_len;          /* bytes of map */
-    uint8_t map[];             /* per insn: uleb(off delta << 1 | none), 3 x sleb(word delta) */
+    uint8_t map[];             /* per entry: uleb(off delta << 1 | no insn), 3 x sleb(word delta) */
 } JitTbInfo;
 
 typedef struct JitIndexEntry {
@@ -63,6 +63,7 @@ static struct {
     uintptr_t epilogue, epilogue_zero;
     GArray *index;             /* JitIndexEntry, sorted by start */
     unsigned host_features;
+    unsigned feature_mask;     /* complemented: 0 allows everything */
     unsigned features;
     JitGen gen;
 } jit;
@@ -211,7 +212,7 @@ static bool x86_64_init(GError **errp)
     g_mutex_lock(&jit.lock);
     if (!jit.ready) {
         jit.host_features = detect_features();
-        jit.features = jit.host_features;
+        jit.features = jit.host_features & ~jit.feature_mask;
         ok = buffer_map(jit.requested_size ? jit.requested_size : JIT_DEFAULT_BUFFER, errp);
         if (ok) {
             emit_prologue();
@@ -247,11 +248,15 @@ static void gen_prepare(JitGen *s, IRContext *ctx, TranslationBlock *tb, size_t 
         s->fixups = g_array_new(false, false, sizeof(JitFixup));
         s->slow_paths = g_array_new(false, false, sizeof(JitSlowPath));
         s->insns = g_array_new(false, false, sizeof(JitInsn));
+        s->insn_words = g_array_new(false, false, 3 * sizeof(uint64_t));
+        s->stub_fixups = g_array_new(false, false, sizeof(size_t));
         s->free_slots = g_array_new(false, false, sizeof(int32_t));
     }
     g_array_set_size(s->fixups, 0);
     g_array_set_size(s->slow_paths, 0);
     g_array_set_size(s->insns, 0);
+    g_array_set_size(s->stub_fixups, 0);
+    s->insn_count = 0;
     g_array_set_size(s->free_slots, 0);
     for (guint l = 0; l < ctx->nb_labels; l++) {
         s->labels[l].pos = -1;
@@ -346,6 +351,11 @@ static int64_t get_sleb(const uint8_t **p)
     return (int64_t)v;
 }
 
+static const uint64_t *insn_words(JitGen *s, int32_t insn)
+{
+    return &g_array_index(s->insn_words, uint64_t, 3 * insn);
+}
+
 static GByteArray *encode_map(JitGen *s)
 {
     GByteArray *out = g_byte_array_new();
@@ -354,15 +364,15 @@ static GByteArray *encode_map(JitGen *s)
 
     for (guint k = 0; k < s->insns->len; k++) {
         JitInsn *in = &g_array_index(s->insns, JitInsn, k);
-        uint32_t off = in->host_off & ~JIT_INSN_NONE;
+        const uint64_t *words = in->insn >= 0 ? insn_words(s, in->insn) : prev;
 
-        g_assert(off >= prev_off);
-        put_uleb(out, (uint64_t)(off - prev_off) << 1 | !!(in->host_off & JIT_INSN_NONE));
+        g_assert(in->host_off >= prev_off);
+        put_uleb(out, (uint64_t)(in->host_off - prev_off) << 1 | (in->insn < 0));
         for (unsigned w = 0; w < 3; w++) {
-            put_sleb(out, (int64_t)(in->words[w] - prev[w]));
-            prev[w] = in->words[w];
+            put_sleb(out, (int64_t)(words[w] - prev[w]));
         }
-        prev_off = off;
+        memcpy(prev, words, sizeof(prev));
+        prev_off = in->host_off;
     }
     return out;
 }
@@ -387,13 +397,15 @@ static void log_out_asm(const TranslationBlock *tb, JitGen *s, size_t code_size)
         while (next_insn < s->insns->len) {
             JitInsn *in = &g_array_index(s->insns, JitInsn, next_insn);
 
-            if ((in->host_off & ~JIT_INSN_NONE) > off) {
+            if (in->host_off > off) {
                 break;
             }
-            if (in->host_off & JIT_INSN_NONE) {
-                log_printf("  -- fault path\n");
+            if (in->insn >= 0) {
+                log_printf("  -- guest insn 0x%" G_GINT64_MODIFIER "x\n",
+                           insn_words(s, in->insn)[0]);
             } else {
-                log_printf("  -- guest insn 0x%" G_GINT64_MODIFIER "x\n", in->words[0]);
+                log_printf("  -- %s\n", in->insn == JIT_INSN_NONE ? "before the first insn"
+                                                                 : "insn known at run time");
             }
             next_insn++;
         }
@@ -425,9 +437,16 @@ static bool gen_tb(JitGen *s, IRContext *ctx, TranslationBlock *tb)
         gen_prepare(s, ctx, tb, start);
         s->tb_start = start;
         jit_liveness(s);
+        jit_insn_flow(s);
+        if (s->dyn_insn) {
+            /* The first spill slot keeps the running insn's index. */
+            s->dyn_slot = 0;
+            s->slot_top = 8;
+        }
         if (s->frame_extra) {
             x86_alu_ri(&s->code, X86_SUB, true, X86_RSP, s->frame_extra);
         }
+        jit_insn_entry(s);
         for (guint i = 0; i < nops && !s->overflow; i++) {
             if (s->code.pos + JIT_OP_MARGIN > s->limit) {
                 s->overflow = true;
@@ -447,10 +466,12 @@ static bool gen_tb(JitGen *s, IRContext *ctx, TranslationBlock *tb)
     }
     /* Code that runs off the end of the IR (no exit) traps. */
     x86_ud2(&s->code);
-    if (s->code.pos + s->slow_paths->len * 64 + 64 > s->limit) {
+    if (s->code.pos + s->slow_paths->len * 80 + (s->insn_words->len + 2) * 16 + 64 >
+        s->limit) {
         return false;
     }
     jit_emit_slow_paths(s);
+    jit_insn_emit_stubs(s);
     code_size = s->code.pos - start;
     map = encode_map(s);
     info_pos = (s->code.pos + 7) & ~(size_t)7;
@@ -618,7 +639,8 @@ unsigned jit_x86_64_set_features(unsigned mask)
     unsigned old;
 
     g_mutex_lock(&jit.lock);
-    old = jit.features;
+    old = ~jit.feature_mask;
+    jit.feature_mask = ~mask;
     jit.features = jit.host_features & mask;
     g_mutex_unlock(&jit.lock);
     return old;

@@ -62,6 +62,8 @@ typedef struct JitTemp {
 typedef struct JitLabel {
     int32_t pos;               /* bound buffer position, -1 if not yet */
     int32_t fixups;            /* first pending fixup (index into JitGen.fixups), -1 */
+    int32_t insn;              /* the insn running after it (JIT_INSN_*) */
+    int32_t insn_in;           /* dataflow: joined over the branches to it */
 } JitLabel;
 
 typedef struct JitFixup {
@@ -74,15 +76,21 @@ typedef struct JitSlowPath {
     uint32_t jcc_field;        /* the rel32 of the jnz that goes there */
     int8_t addr_reg;
     uint32_t mop;
-    uint32_t insn;             /* index into JitGen.insns of its guest insn */
+    int32_t insn;              /* the insn running there (JIT_INSN_*) */
 } JitSlowPath;
 
-/* In JitInsn.host_off: a fault path of code before the first insn_start. */
-#define JIT_INSN_NONE 0x80000000u
+/*
+ * Which guest instruction is running at a point of the code: an index
+ * into the TB's insn_starts (in IR order), or one of these.
+ */
+#define JIT_INSN_UNSET (-3)    /* not reached (yet, in the dataflow) */
+#define JIT_INSN_MULTI (-2)    /* depends on the path: kept at run time */
+#define JIT_INSN_NONE (-1)     /* before the TB's first insn_start */
 
+/* One entry of the host-offset -> insn map. */
 typedef struct JitInsn {
-    uint32_t host_off;         /* from the TB's entry, maybe | JIT_INSN_NONE */
-    uint64_t words[3];
+    uint32_t host_off;         /* from the TB's entry */
+    int32_t insn;              /* index, JIT_INSN_NONE or JIT_INSN_MULTI */
 } JitInsn;
 
 /* The state of generating one TB (reused from TB to TB). */
@@ -114,7 +122,13 @@ typedef struct JitGen {
     unsigned labels_cap;
     GArray *fixups;            /* JitFixup */
     GArray *slow_paths;        /* JitSlowPath */
-    GArray *insns;             /* JitInsn */
+    GArray *insns;             /* JitInsn: the map, by host offset */
+    GArray *insn_words;        /* uint64_t[3] per insn_start, in IR order */
+    int32_t cur_insn;          /* the insn running at the code being emitted */
+    int32_t insn_count;        /* insn_starts lowered so far */
+    bool dyn_insn;             /* some label is JIT_INSN_MULTI */
+    int32_t dyn_slot;          /* frame slot of the running insn index */
+    GArray *stub_fixups;       /* size_t: rel32 of lea r11, [rip + stubs] */
 
     uintptr_t epilogue;        /* run addresses in the prologue code */
     uintptr_t epilogue_zero;   /* returns 0 */
@@ -133,8 +147,8 @@ typedef struct JitBufferInfo {
  * remaps the buffer: no generated code may run and every TB is forgotten,
  * as after a flush. */
 bool jit_x86_64_set_buffer_size(size_t bytes, GError **errp);
-/* Limits the host features used to mask (what cpuid reports & mask);
- * returns the previous set. */
+/* Limits the host features used to mask (what cpuid reports & mask),
+ * before or after init; returns the previous mask. */
 unsigned jit_x86_64_set_features(unsigned mask);
 void jit_x86_64_buffer_info(JitBufferInfo *out);
 
@@ -204,6 +218,16 @@ X86Cond jit_compare(JitGen *s, IRCond cond, bool is64, IRTempIdx a, IRTempIdx b)
 void jit_lower_ld_st(JitGen *s, unsigned op_idx);
 void jit_lower_guest_mem(JitGen *s, unsigned op_idx);
 void jit_emit_slow_paths(JitGen *s);
+
+/* x86_64-insn.c: which guest insn runs where, for find_insn */
+void jit_insn_flow(JitGen *s);
+void jit_insn_entry(JitGen *s);
+void jit_insn_start(JitGen *s);
+void jit_insn_label(JitGen *s, IRLabel l);
+/* Calls target (never through r10/r11/rax args) so that the return
+ * address tells the running insn, dynamic ones included. */
+void jit_insn_call(JitGen *s, int32_t insn, uintptr_t target);
+void jit_insn_emit_stubs(JitGen *s);
 
 /* x86_64-call.c */
 void jit_lower_call(JitGen *s, unsigned op_idx);
