@@ -35,6 +35,12 @@ struct TranslationBlock {
     TranslationBlock *jmp_dest[2];   /* where slot n jumps now (NULL: exits) */
 };
 
+/*
+ * The helper ABI both backends use: every argument and the result are
+ * 64-bit integers (an i32 argument arrives zero-extended; only the low 32
+ * bits of an i32 result count), so a helper's C parameters and result must
+ * be 32/64-bit integers or pointers, never bool, char or short.
+ */
 typedef struct IRBackend {
     const char *name;
     /* Once per process; false with errp set if the host cannot run it. */

@@ -55,7 +55,7 @@ typedef struct TempInfo {
 typedef struct Optimizer {
     IRContext *ctx;
     TempInfo *info;                   /* one per temp */
-    guint nb_info;
+    guint nb_info, info_cap;
     guint *label_refs;                /* per label: branches to it still in the ops */
     IRTempIdx *forget[FORGET_KINDS];  /* known temps, per kind, to forget together */
     guint nb_forget[FORGET_KINDS];
@@ -117,7 +117,10 @@ static void info_grow(Optimizer *o)
     if (len <= o->nb_info) {
         return;
     }
-    o->info = g_renew(TempInfo, o->info, len);
+    if (len > o->info_cap) {
+        o->info_cap = MAX(len, 2 * o->info_cap);
+        o->info = g_renew(TempInfo, o->info, o->info_cap);
+    }
     for (guint t = o->nb_info; t < len; t++) {
         info_init(&o->info[t], t, ir_temp(o->ctx, t));
     }
@@ -779,6 +782,7 @@ static bool fold_brcond(Optimizer *o, IROp *op)
         uint64_t label = c[1];
 
         op->opc = IR_OP_br;
+        op->type = IR_TYPE_I64;
         op->nb_iargs = 0;
         op->nb_cargs = 1;
         op->args[0] = label;
@@ -951,7 +955,7 @@ void ir_optimize(IRContext *ctx)
     guint at = ctx->nb_labels;
 
     o.info = g_new(TempInfo, nt);
-    o.nb_info = nt;
+    o.nb_info = o.info_cap = nt;
     ir_opt_global_span(ctx, &o.globals);
     for (IRTempIdx t = 0; t < nt; t++) {
         const IRTemp *temp = ir_temp(ctx, t);

@@ -89,7 +89,10 @@ DEF(clz,         1, 2, 0, IR_OPF_TYPED)      /* leading zeros of i0; i1 if i0 ==
 DEF(ctz,         1, 2, 0, IR_OPF_TYPED)      /* trailing zeros of i0; i1 if i0 == 0 */
 DEF(ctpop,       1, 1, 0, IR_OPF_TYPED)
 
-/* ---- host memory: CPU state (i0 = base pointer, i64; c0 = byte offset) ---- */
+/* ---- host memory: CPU state (i0 = base pointer, i64; c0 = byte offset) ----
+ * A field that a global aliases may be read or written by these ops only
+ * with env itself as the base: backends keep globals in host registers and
+ * track aliasing by env offset, not through computed pointers. */
 DEF(ld8u,        1, 1, 1, IR_OPF_TYPED)
 DEF(ld8s,        1, 1, 1, IR_OPF_TYPED)
 DEF(ld16u,       1, 1, 1, IR_OPF_TYPED)

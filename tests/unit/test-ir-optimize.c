@@ -326,10 +326,9 @@ static void test_fold_values(void)
         optimize(c);
 
         /* expected: the one mov of the folded constant, and the exit */
-        k = ir_temp(c, ir_op(c, 0)->args[1]);
-        if (ir_op_count(c) != 2 || ir_op(c, 0)->opc != IR_OP_mov ||
-            ir_op(c, 0)->args[0] != g || k->kind != IR_TEMP_CONST || k->type != fc->type ||
-            (uint64_t)k->val != want) {
+        k = ir_op_count(c) == 2 && ir_op(c, 0)->opc == IR_OP_mov && ir_op(c, 0)->args[0] == g
+                ? ir_temp(c, ir_op(c, 0)->args[1]) : NULL;
+        if (!k || k->kind != IR_TEMP_CONST || k->type != fc->type || (uint64_t)k->val != want) {
             char *d = dump_to_string(c);
 
             g_test_message("fold case %u (%s): want 0x%" PRIx64 ", got:\n%s", i,

@@ -73,7 +73,7 @@ static void label_jump(JitGen *s, IRLabel l, bool cond, X86Cond cc)
 
 /* ---- comparisons ---- */
 
-X86Cond jit_cond(IRCond cond)
+static X86Cond jit_cond(IRCond cond)
 {
     static const X86Cond map[IR_COND_COUNT] = {
         [IR_COND_EQ] = X86_CC_E, [IR_COND_NE] = X86_CC_NE,
@@ -151,7 +151,8 @@ static X86Cond cmp_emit(JitGen *s, const JitCmp *c)
     return jit_cond(c->cond);
 }
 
-X86Cond jit_compare(JitGen *s, IRCond cond, bool is64, IRTempIdx a, IRTempIdx b)
+/* cmp/test a, b for cond; the x86 condition to test (operands may swap). */
+static X86Cond jit_compare(JitGen *s, IRCond cond, bool is64, IRTempIdx a, IRTempIdx b)
 {
     JitCmp c = cmp_load(s, cond, is64, a, b);
 

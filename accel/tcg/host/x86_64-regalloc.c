@@ -138,6 +138,9 @@ static void temp_home(JitGen *s, IRTempIdx t, int *base, int32_t *disp)
     g_assert(it->kind == IR_TEMP_TB || it->kind == IR_TEMP_BB);
     if (ts->slot < 0) {
         ts->slot = slot_alloc(s);
+        if (it->kind == IR_TEMP_BB) {
+            g_array_append_val(s->bb_slotted, t);
+        }
     }
     *base = X86_RSP;
     *disp = ts->slot;
@@ -280,14 +283,6 @@ void jit_reg_take(JitGen *s, int r)
     }
     s->reg_owner[r] = JIT_REG_SCRATCH;
     s->locked |= 1u << r;
-}
-
-void jit_reg_release(JitGen *s, int r)
-{
-    if (s->reg_owner[r] == JIT_REG_SCRATCH) {
-        s->reg_owner[r] = JIT_REG_FREE;
-    }
-    s->locked &= ~(1u << r);
 }
 
 void jit_temp_load_to(JitGen *s, IRTempIdx t, int r)
@@ -475,7 +470,10 @@ void jit_op_done(JitGen *s, unsigned op_idx)
             temp_unreg(s, t, true);
         }
     }
-    for (int r = 0; r < X86_NB_REGS; r++) {
+    /* Scratch registers are always locked: only those need a look. */
+    for (unsigned m = s->locked; m; m &= m - 1) {
+        int r = __builtin_ctz(m);
+
         if (s->reg_owner[r] == JIT_REG_SCRATCH) {
             s->reg_owner[r] = JIT_REG_FREE;
         }
@@ -513,13 +511,24 @@ void jit_forget_globals(JitGen *s)
 
 void jit_kill_bb_temps(JitGen *s)
 {
-    for (unsigned t = 0; t < s->nb_temps; t++) {
-        JitTemp *ts = &s->temps[t];
+    /* A live bb temp is in a register or, spilled, in a slot it got on
+     * the way (listed in bb_slotted). */
+    for (int r = 0; r < X86_NB_REGS; r++) {
+        int t = s->reg_owner[r];
 
-        if (jit_irt(s, t)->kind == IR_TEMP_BB && ts->loc != JIT_LOC_DEAD) {
+        if (t >= 0 && jit_irt(s, t)->kind == IR_TEMP_BB) {
             temp_unreg(s, t, true);
         }
     }
+    for (guint k = 0; k < s->bb_slotted->len; k++) {
+        IRTempIdx t = g_array_index(s->bb_slotted, IRTempIdx, k);
+        JitTemp *ts = jit_ts(s, t);
+
+        if (ts->slot >= 0) {
+            temp_unreg(s, t, true);
+        }
+    }
+    g_array_set_size(s->bb_slotted, 0);
 }
 
 void jit_forget_all(JitGen *s, bool synced)

@@ -251,6 +251,7 @@ static void gen_prepare(JitGen *s, IRContext *ctx, TranslationBlock *tb, size_t 
         s->insn_words = g_array_new(false, false, 3 * sizeof(uint64_t));
         s->stub_fixups = g_array_new(false, false, sizeof(size_t));
         s->free_slots = g_array_new(false, false, sizeof(int32_t));
+        s->bb_slotted = g_array_new(false, false, sizeof(IRTempIdx));
     }
     g_array_set_size(s->fixups, 0);
     g_array_set_size(s->slow_paths, 0);
@@ -258,6 +259,7 @@ static void gen_prepare(JitGen *s, IRContext *ctx, TranslationBlock *tb, size_t 
     g_array_set_size(s->stub_fixups, 0);
     s->insn_count = 0;
     g_array_set_size(s->free_slots, 0);
+    g_array_set_size(s->bb_slotted, 0);
     for (guint l = 0; l < ctx->nb_labels; l++) {
         s->labels[l].pos = -1;
         s->labels[l].fixups = -1;

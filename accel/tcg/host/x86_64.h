@@ -6,6 +6,7 @@
  *   x86_64-ops.c      lowering of arithmetic, logic and control ops
  *   x86_64-mem.c      lowering of host and guest memory ops and atomics
  *   x86_64-call.c     helper calls
+ *   x86_64-insn.c     which guest insn runs where (the find_insn map)
  *
  * Register conventions inside generated code:
  *   rbp  env (the CPU state), for the whole TB and the TBs chained to it;
@@ -35,7 +36,7 @@
 /* Host features used when cpuid reports them. */
 enum {
     JIT_FEAT_LZCNT = 1 << 0,
-    JIT_FEAT_BMI1 = 1 << 1,      /* tzcnt, andn */
+    JIT_FEAT_BMI1 = 1 << 1,      /* tzcnt */
     JIT_FEAT_POPCNT = 1 << 2,
     JIT_FEAT_MOVBE = 1 << 3,
 };
@@ -115,6 +116,7 @@ typedef struct JitGen {
     uint16_t locked;           /* registers the current op uses */
 
     GArray *free_slots;        /* int32_t: freed bb-temp slots */
+    GArray *bb_slotted;        /* IRTempIdx: bb temps given a slot in this block */
     int32_t slot_top;          /* bytes of spill area used so far */
     int32_t frame_extra;       /* bytes the TB adds to the static frame */
 
@@ -167,7 +169,6 @@ int jit_reg_alloc(JitGen *s, uint16_t exclude);
 /* Moves whatever lives in r elsewhere (or to memory); r is then locked as
  * scratch. */
 void jit_reg_take(JitGen *s, int r);
-void jit_reg_release(JitGen *s, int r);
 /* Puts t in a register not in exclude and locks it. */
 int jit_temp_load(JitGen *s, IRTempIdx t, uint16_t exclude);
 /* Loads t's value into the given register (taken by the caller). */
@@ -210,9 +211,6 @@ void jit_env_access(JitGen *s, int32_t ofs, unsigned size, bool after_store);
 
 /* x86_64-ops.c */
 void jit_lower_op(JitGen *s, unsigned op_idx);
-X86Cond jit_cond(IRCond cond);
-/* cmp/test a, b for cond; returns the x86 condition (may swap operands). */
-X86Cond jit_compare(JitGen *s, IRCond cond, bool is64, IRTempIdx a, IRTempIdx b);
 
 /* x86_64-mem.c */
 void jit_lower_ld_st(JitGen *s, unsigned op_idx);
