@@ -457,17 +457,36 @@ static void test_pressure(void)
 
 #define NSPILL 700
 
-/* More tb temps live across a label than the prologue's frame holds. */
+static TranslationBlock tb_next;
+static const void *next_code;
+
+static const void *lookup_next(void *env)
+{
+    return next_code;
+}
+
+/*
+ * More tb temps live across a label than the prologue's frame holds: the
+ * TB grows the frame and must give it back on every way out (exit_tb,
+ * a chained or unchained goto_tb, goto_ptr to code or to the exit).
+ */
 static void test_big_frame(void)
 {
     static TranslationBlock tb;
     IRv64 t[NSPILL];
-    IRLabel l;
-    JitTestState st = { .r = { 11 } };
+    IRLabel l, l_goto_tb, l_goto_ptr;
     uint64_t expect = 0;
 
     ir_reset(ctx);
+    ir_insn_start(ctx, 0x580, 0, 0);
+    ir_addi_i64(ctx, R[4], R[4], 1);
+    ir_exit_tb(ctx, 4);
+    g_assert_true(translate(&tb_next, 0x580));
+
+    ir_reset(ctx);
     l = ir_label_new(ctx);
+    l_goto_tb = ir_label_new(ctx);
+    l_goto_ptr = ir_label_new(ctx);
     ir_insn_start(ctx, 0x500, 0, 0);
     for (unsigned k = 0; k < NSPILL; k++) {
         t[k] = ir_temp_tb_i64(ctx);
@@ -486,15 +505,148 @@ static void test_big_frame(void)
 
         ir_call(ctx, &info_mix, &R[2].idx, args);
     }
+    ir_brcond_i64(ctx, IR_COND_EQ, R[3], ir_const_i64(ctx, 1), l_goto_tb);
+    ir_brcond_i64(ctx, IR_COND_EQ, R[3], ir_const_i64(ctx, 2), l_goto_ptr);
     ir_exit_tb(ctx, 0);
+    ir_set_label(ctx, l_goto_tb);
+    ir_goto_tb(ctx, 0);
+    ir_exit_tb(ctx, ir_exit_value(&tb, 0));
+    ir_set_label(ctx, l_goto_ptr);
+    {
+        IRv64 code = ir_temp_new_i64(ctx);
+        IRTempIdx env = ir_env(ctx).idx;
+
+        ir_call(ctx, &ir_lookup_helper, &code.idx, &env);
+        ir_goto_ptr(ctx, code);
+    }
     g_assert_true(translate(&tb, 0x500));
+    /* It starts by growing its frame: sub rsp, imm32. */
+    g_assert_cmpmem(tb.host_code, 3, "\x48\x81\xec", 3);
 
     for (unsigned k = 0; k < NSPILL; k++) {
         expect = ((expect << 3) | (expect >> 61)) ^ (11ull * (k + 1));
     }
-    run_ok(&st, &tb);
-    g_assert_cmphex(st.r[1], ==, expect);
-    g_assert_cmphex(st.r[2], ==, mix(expect, 0));
+    ir_lookup_tb_code = lookup_next;
+    for (unsigned way = 0; way < 5; way++) {
+        static const uint64_t r3[] = { 0, 1, 1, 2, 2 };
+        JitTestState st = { .r = { 11, 0, 0, r3[way] } };
+        uint64_t exit_value;
+
+        if (way == 2) {
+            be->set_jump(&tb, 0, &tb_next);
+        }
+        next_code = way == 4 ? tb_next.host_code : NULL;
+        exit_value = run_ok(&st, &tb);
+        g_assert_cmphex(st.r[1], ==, expect);
+        g_assert_cmphex(st.r[2], ==, mix(expect, 0));
+        switch (way) {
+        case 1:
+            g_assert_cmphex(exit_value, ==, ir_exit_value(&tb, 0));
+            break;
+        case 2:
+        case 4:
+            g_assert_cmphex(exit_value, ==, 4);
+            g_assert_cmpuint(st.r[4], ==, 1);
+            break;
+        default:
+            g_assert_cmphex(exit_value, ==, 0);
+            g_assert_cmpuint(st.r[4], ==, 0);
+            break;
+        }
+    }
+    ir_lookup_tb_code = NULL;
+}
+
+/* ---- loops inside a TB ---- */
+
+/*
+ * The values a loop carries stay in registers across its header; every
+ * way in (the fall-through, a forward branch, the back edge) must bring
+ * them there, and the exit must write them back.
+ */
+static void build_loop(void)
+{
+    IRLabel head = ir_label_new(ctx);
+    IRv64 acc = ir_temp_tb_i64(ctx);
+    IRv64 t[16], sum = ir_temp_new_i64(ctx), m = ir_temp_new_i64(ctx);
+    IRv32 low = ir_temp_new_i32(ctx);
+    IRTempIdx args[2];
+
+    ir_insn_start(ctx, 0x900, 0, 0);
+    ir_mov_i64(ctx, acc, R[3]);
+    ir_brcond_i64(ctx, IR_COND_EQ, R[6], ir_const_i64(ctx, 1), head);
+    ir_movi_i64(ctx, R[0], 0);
+    ir_set_label(ctx, head);
+    ir_insn_start(ctx, 0x904, 0, 0);
+    ir_mul_i64(ctx, sum, R[0], ir_const_i64(ctx, 3));
+    ir_add_i64(ctx, acc, acc, sum);
+    ir_extrl_i64_i32(ctx, low, R[0]);
+    ir_xor_i32(ctx, W[1], W[1], low);
+    args[0] = acc.idx;
+    args[1] = W[1].idx;
+    ir_call(ctx, &info_mix, &m.idx, args);
+    ir_add_i64(ctx, R[4], R[4], m);
+    /* More live values than registers. */
+    for (unsigned k = 0; k < 16; k++) {
+        t[k] = ir_temp_new_i64(ctx);
+        ir_addi_i64(ctx, t[k], R[0], k * 7);
+    }
+    ir_movi_i64(ctx, sum, 0);
+    for (unsigned k = 0; k < 16; k++) {
+        ir_xor_i64(ctx, sum, sum, t[k]);
+        ir_rotl_i64(ctx, sum, sum, ir_const_i64(ctx, 1));
+    }
+    ir_add_i64(ctx, R[5], R[5], sum);
+    /* A host store over a global's field, inside the loop. */
+    ir_st_i64(ctx, R[0], ir_env(ctx), OFS_R(7));
+    ir_addi_i64(ctx, R[0], R[0], 1);
+    ir_brcond_i64(ctx, IR_COND_LTU, R[0], R[2], head);
+    ir_mov_i64(ctx, R[3], acc);
+    ir_exit_tb(ctx, 0);
+}
+
+static void loop_model(JitTestState *st)
+{
+    uint64_t acc = st->r[3];
+
+    if (st->r[6] != 1) {
+        st->r[0] = 0;
+    }
+    do {
+        uint64_t sum = 0;
+
+        acc += st->r[0] * 3;
+        st->w[1] ^= (uint32_t)st->r[0];
+        st->r[4] += mix(acc, st->w[1]);
+        for (unsigned k = 0; k < 16; k++) {
+            sum ^= st->r[0] + k * 7;
+            sum = (sum << 1) | (sum >> 63);
+        }
+        st->r[5] += sum;
+        st->r[7] = st->r[0];
+        st->r[0]++;
+    } while (st->r[0] < st->r[2]);
+    st->r[3] = acc;
+}
+
+static void test_loop(void)
+{
+    static TranslationBlock tb;
+
+    ir_reset(ctx);
+    build_loop();
+    g_assert_true(translate(&tb, 0x900));
+    for (unsigned way = 0; way < 3; way++) {
+        JitTestState st = { .r = { 5, 0, 40, 1000, 0, 0, 0, 0 }, .w = { 0, 0x55 } };
+        JitTestState expect;
+
+        st.r[6] = way == 1;
+        st.r[2] = way == 2 ? 1 : 40;
+        expect = st;
+        loop_model(&expect);
+        run_ok(&st, &tb);
+        g_assert_cmpmem(&st, sizeof(st), &expect, sizeof(expect));
+    }
 }
 
 /* ---- guest memory at different guest bases ---- */
@@ -753,6 +905,7 @@ int main(int argc, char **argv)
     g_test_add_func("/jit-x86/find-insn", test_find_insn);
     g_test_add_func("/jit-x86/pressure", test_pressure);
     g_test_add_func("/jit-x86/big-frame", test_big_frame);
+    g_test_add_func("/jit-x86/loop", test_loop);
     g_test_add_func("/jit-x86/guest-base", test_guest_base);
     g_test_add_func("/jit-x86/wx", test_wx);
     g_test_add_func("/jit-x86/out-asm", test_out_asm);

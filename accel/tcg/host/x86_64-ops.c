@@ -190,15 +190,33 @@ static void lower_brcond(JitGen *s, unsigned i, IROp *op)
         return;
     }
     if (cond == IR_COND_ALWAYS) {
-        jit_sync(s, true);
+        if (s->labels[l].pos >= 0) {
+            jit_entry_record(s, l);
+        }
+        jit_entry_sync(s, l);
+        jit_entry_conform(s, l);
         label_jump(s, l, false, 0);
         jit_op_done(s, i);
-        jit_forget_all(s, true);
+        /* Nothing falls through: the next label sets the state. */
+        jit_forget_all(s, false);
         return;
     }
-    c = cmp_load(s, cond, op_is64(op), op->args[0], op->args[1]);
-    /* The target block reads globals and tb temps from memory. */
-    jit_sync(s, true);
+    /* The target block reads globals and tb temps from memory, or from
+     * the registers of its entry state (which the first pass records with
+     * the operands loaded, so a loop's bound stays in a register too). */
+    if (!s->use_entries) {
+        c = cmp_load(s, cond, op_is64(op), op->args[0], op->args[1]);
+        if (s->labels[l].pos >= 0) {
+            jit_entry_record(s, l);
+        }
+        jit_sync(s, true);
+    } else {
+        jit_entry_sync(s, l);
+        if (jit_entry_conform(s, l)) {
+            jit_entry_lock(s, l);
+        }
+        c = cmp_load(s, cond, op_is64(op), op->args[0], op->args[1]);
+    }
     cc = cmp_emit(s, &c);
     label_jump(s, l, true, cc);
     jit_op_done(s, i);
@@ -764,15 +782,23 @@ void jit_lower_op(JitGen *s, unsigned i)
 
     switch (op->opc) {
     case IR_OP_set_label:
-        jit_sync(s, true);
-        jit_forget_all(s, true);
+        jit_entry_sync(s, op->args[0]);
+        if (jit_entry_conform(s, op->args[0])) {
+            jit_entry_bind(s, op->args[0]);
+        } else {
+            jit_forget_all(s, true);
+        }
         label_bind(s, op->args[0]);
         jit_insn_label(s, op->args[0]);
         return;
     case IR_OP_br:
-        jit_sync(s, true);
+        if (s->labels[op->args[0]].pos >= 0) {
+            jit_entry_record(s, op->args[0]);
+        }
+        jit_entry_sync(s, op->args[0]);
+        jit_entry_conform(s, op->args[0]);
         label_jump(s, op->args[0], false, 0);
-        jit_forget_all(s, true);
+        jit_forget_all(s, false);
         return;
     case IR_OP_brcond:
         lower_brcond(s, i, op);

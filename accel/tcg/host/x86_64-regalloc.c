@@ -8,6 +8,11 @@
  * block ends and at their last use, found by a backward liveness pass.
  * When registers run out, the allocator evicts a value whose memory copy
  * is current if it can, else stores one.
+ *
+ * Loops inside a TB: a label that a later branch jumps back to gets an
+ * entry state (found by a first pass: what was in registers at the back
+ * edge), so the values the loop carries stay in registers, dirty, across
+ * its header instead of going through memory on every iteration.
  */
 #include <string.h>
 
@@ -599,6 +604,154 @@ void jit_env_access(JitGen *s, int32_t ofs, unsigned size, bool after_store)
             temp_unreg(s, t, false);
         } else {
             jit_temp_store(s, t);
+        }
+    }
+}
+
+/* ---- loop headers ---- */
+
+void jit_entry_record(JitGen *s, IRLabel l)
+{
+    JitLabel *lab = &s->labels[l];
+
+    if (s->use_entries || lab->entry_count >= 0) {
+        return;
+    }
+    lab->entry_start = s->entries->len;
+    lab->entry_count = 0;
+    for (int r = 0; r < X86_NB_REGS; r++) {
+        int t = s->reg_owner[r];
+        IRTempKind kind;
+        JitEntry e;
+
+        if (t < 0) {
+            continue;
+        }
+        kind = jit_irt(s, t)->kind;
+        if (kind != IR_TEMP_GLOBAL && kind != IR_TEMP_TB) {
+            continue;
+        }
+        e.t = t;
+        e.reg = r;
+        g_array_append_val(s->entries, e);
+        lab->entry_count++;
+    }
+}
+
+static JitEntry *entry_at(JitGen *s, JitLabel *lab, int k)
+{
+    return &g_array_index(s->entries, JitEntry, lab->entry_start + k);
+}
+
+bool jit_entry_conform(JitGen *s, IRLabel l)
+{
+    JitLabel *lab = &s->labels[l];
+    uint16_t targets = 0;
+
+    if (!s->use_entries || lab->entry_count < 0) {
+        return false;
+    }
+    /* Empty the target registers that hold something else (written back
+     * by the caller's jit_sync, or stored here), then fill them: a value
+     * still in a register is then never in a target, so moves cannot
+     * clobber each other. */
+    for (int k = 0; k < lab->entry_count; k++) {
+        JitEntry *e = entry_at(s, lab, k);
+
+        if (s->reg_owner[e->reg] != (int)e->t) {
+            targets |= 1u << e->reg;
+        }
+    }
+    for (int k = 0; k < lab->entry_count; k++) {
+        JitEntry *e = entry_at(s, lab, k);
+        int u = s->reg_owner[e->reg];
+
+        if ((targets & (1u << e->reg)) && u >= 0) {
+            g_assert(!(s->locked & (1u << e->reg)));
+            jit_temp_store(s, u);
+            temp_unreg(s, u, false);
+        }
+    }
+    for (int k = 0; k < lab->entry_count; k++) {
+        JitEntry *e = entry_at(s, lab, k);
+        JitTemp *ts = jit_ts(s, e->t);
+
+        if (!(targets & (1u << e->reg))) {
+            continue;
+        }
+        if (ts->loc == JIT_LOC_REG) {
+            x86_mov_rr(&s->code, true, e->reg, ts->reg);
+            s->reg_owner[ts->reg] = JIT_REG_FREE;
+        } else {
+            temp_load_home(s, e->t, e->reg);
+            ts->coherent = true;
+        }
+        s->reg_owner[e->reg] = e->t;
+        ts->loc = JIT_LOC_REG;
+        ts->reg = e->reg;
+    }
+    return true;
+}
+
+void jit_entry_sync(JitGen *s, IRLabel l)
+{
+    JitLabel *lab = &s->labels[l];
+    uint16_t skip = 0;
+
+    /* Values of the entry state may stay dirty in their registers: the
+     * code after the label assumes they are (see jit_entry_bind). */
+    for (int k = 0; s->use_entries && k < lab->entry_count; k++) {
+        JitEntry *e = entry_at(s, lab, k);
+        JitTemp *ts = jit_ts(s, e->t);
+
+        if (ts->loc == JIT_LOC_REG) {
+            skip |= 1u << ts->reg;
+        }
+    }
+    for (int r = 0; r < X86_NB_REGS; r++) {
+        int t = s->reg_owner[r];
+        IRTempKind kind;
+
+        if (t < 0 || (skip & (1u << r))) {
+            continue;
+        }
+        kind = jit_irt(s, t)->kind;
+        if (kind == IR_TEMP_GLOBAL || kind == IR_TEMP_TB) {
+            jit_temp_store(s, t);
+        }
+    }
+}
+
+void jit_entry_lock(JitGen *s, IRLabel l)
+{
+    JitLabel *lab = &s->labels[l];
+
+    for (int k = 0; s->use_entries && k < lab->entry_count; k++) {
+        s->locked |= 1u << entry_at(s, lab, k)->reg;
+    }
+}
+
+void jit_entry_bind(JitGen *s, IRLabel l)
+{
+    JitLabel *lab = &s->labels[l];
+    uint16_t keep = 0;
+
+    for (int k = 0; k < lab->entry_count; k++) {
+        keep |= 1u << entry_at(s, lab, k)->reg;
+    }
+    jit_kill_bb_temps(s);
+    for (int r = 0; r < X86_NB_REGS; r++) {
+        int t = s->reg_owner[r];
+
+        if (t < 0) {
+            continue;
+        }
+        if (keep & (1u << r)) {
+            /* Dirty on some way in: the meet of all of them. */
+            jit_ts(s, t)->coherent = false;
+        } else {
+            g_assert(jit_ts(s, t)->coherent);
+            temp_unreg(s, t, false);
         }
     }
 }

@@ -8,7 +8,7 @@
  * read+write view, so no page is ever writable and executable at once. A
  * single RWX mapping is the fallback where memfd or the second mapping is
  * refused. TBs are laid out one after another:
- *     [TB code][alignment-fault paths][JitTbInfo + encoded insn map] ...
+ *     [TB code][alignment-fault paths][insn stubs][JitTbInfo + insn map] ...
  * and flush starts over after the prologue. Code generation is serialised
  * by one mutex; running code needs no lock.
  *
@@ -252,6 +252,7 @@ static void gen_prepare(JitGen *s, IRContext *ctx, TranslationBlock *tb, size_t 
         s->stub_fixups = g_array_new(false, false, sizeof(size_t));
         s->free_slots = g_array_new(false, false, sizeof(int32_t));
         s->bb_slotted = g_array_new(false, false, sizeof(IRTempIdx));
+        s->entries = g_array_new(false, false, sizeof(JitEntry));
     }
     g_array_set_size(s->fixups, 0);
     g_array_set_size(s->slow_paths, 0);
@@ -263,6 +264,9 @@ static void gen_prepare(JitGen *s, IRContext *ctx, TranslationBlock *tb, size_t 
     for (guint l = 0; l < ctx->nb_labels; l++) {
         s->labels[l].pos = -1;
         s->labels[l].fixups = -1;
+        if (!s->use_entries) {
+            s->labels[l].entry_count = -1;
+        }
     }
     for (guint t = 0; t < s->nb_temps; t++) {
         JitTemp *ts = &s->temps[t];
@@ -435,6 +439,10 @@ static bool gen_tb(JitGen *s, IRContext *ctx, TranslationBlock *tb)
         return false;
     }
     s->frame_extra = 0;
+    s->use_entries = false;
+    if (s->entries) {
+        g_array_set_size(s->entries, 0);
+    }
     for (;;) {
         gen_prepare(s, ctx, tb, start);
         s->tb_start = start;
@@ -458,6 +466,11 @@ static bool gen_tb(JitGen *s, IRContext *ctx, TranslationBlock *tb)
         }
         if (s->overflow) {
             return false;
+        }
+        if (!s->use_entries && s->entries->len > 0) {
+            /* A loop: generate again, keeping its values in registers. */
+            s->use_entries = true;
+            continue;
         }
         if (s->slot_top <= JIT_STATIC_FRAME + s->frame_extra) {
             break;

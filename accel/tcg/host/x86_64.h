@@ -65,7 +65,15 @@ typedef struct JitLabel {
     int32_t fixups;            /* first pending fixup (index into JitGen.fixups), -1 */
     int32_t insn;              /* the insn running after it (JIT_INSN_*) */
     int32_t insn_in;           /* dataflow: joined over the branches to it */
+    int32_t entry_start;       /* its entry state: JitGen.entries[start..+count) */
+    int32_t entry_count;       /* -1: none (everything is in memory there) */
 } JitLabel;
+
+/* In a label's entry state: temp t is in register reg (and in memory). */
+typedef struct JitEntry {
+    IRTempIdx t;
+    int8_t reg;
+} JitEntry;
 
 typedef struct JitFixup {
     uint32_t field;            /* position of a rel32 to patch */
@@ -122,6 +130,8 @@ typedef struct JitGen {
 
     JitLabel *labels;
     unsigned labels_cap;
+    GArray *entries;           /* JitEntry: the labels' entry states */
+    bool use_entries;          /* second pass: labels have their entry states */
     GArray *fixups;            /* JitFixup */
     GArray *slow_paths;        /* JitSlowPath */
     GArray *insns;             /* JitInsn: the map, by host offset */
@@ -198,6 +208,24 @@ void jit_forget_globals(JitGen *s);
 void jit_forget_all(JitGen *s, bool synced);
 /* Frees bb temps' registers and slots at a block end. */
 void jit_kill_bb_temps(JitGen *s);
+/*
+ * Loop headers: the first pass records, at a branch back to a label, which
+ * globals and tb temps are in which registers; the second pass keeps them
+ * there across the label: every way into it writes back everything else
+ * (jit_entry_sync) and puts those values, maybe dirty, in those registers.
+ * Without an entry state (or in the first pass) everything is written
+ * back and nothing is cached at the label.
+ */
+void jit_entry_record(JitGen *s, IRLabel l);
+void jit_entry_sync(JitGen *s, IRLabel l);
+/* Puts the label's entry values in their registers (after
+ * jit_entry_sync); false if it has no entry state. */
+bool jit_entry_conform(JitGen *s, IRLabel l);
+/* Locks the registers of the label's entry state. */
+void jit_entry_lock(JitGen *s, IRLabel l);
+/* At the label (after jit_entry_conform): forgets every other register;
+ * the entry values are taken as dirty. */
+void jit_entry_bind(JitGen *s, IRLabel l);
 /* Before a call: moves every value out of the caller-saved registers, to a
  * free callee-saved one or to memory. The registers in dying hold temps
  * that die at the call (freed without a store); globals are dropped if
