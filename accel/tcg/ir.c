@@ -680,9 +680,19 @@ char *ir_op_to_string(IRContext *ctx, const IROp *op)
 
 void ir_dump(IRContext *ctx, FILE *out)
 {
+    g_autofree char *text = ir_dump_to_string(ctx);
+
+    fputs(text, out);
+}
+
+char *ir_dump_to_string(IRContext *ctx)
+{
+    GString *s = g_string_new(NULL);
+
     for (guint i = 0; i < ir_op_count(ctx); i++) {
         g_autofree char *line = ir_op_to_string(ctx, ir_op(ctx, i));
 
-        fprintf(out, "%s\n", line);
+        g_string_append_printf(s, "%s\n", line);
     }
+    return g_string_free(s, FALSE);
 }

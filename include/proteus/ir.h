@@ -342,6 +342,8 @@ bool ir_validate(IRContext *ctx, GError **errp);
 
 /* Prints the ops, one a line, in the -d op format. */
 void ir_dump(IRContext *ctx, FILE *out);
+/* The same as one newly allocated string (g_free it). */
+char *ir_dump_to_string(IRContext *ctx);
 /* One op as text ("add_i64 t3, x5, $0x10"); returns a new string. */
 char *ir_op_to_string(IRContext *ctx, const IROp *op);
 

@@ -202,7 +202,7 @@ void irt_dump_case(IRTestEnv *t, const IRTestCase *tc)
 /* ---- running ---- */
 
 /* Runs tb; false if it left through ir_raise (retaddr is then set). */
-static bool exec_guarded(const IRBackend *be, void *env, const TranslationBlock *tb,
+bool irt_exec_guarded(const IRBackend *be, void *env, const TranslationBlock *tb,
                          uint64_t *exit_value, uintptr_t *retaddr)
 {
     IRExecFrame frame;
@@ -236,7 +236,7 @@ static void run_one(IRTestEnv *t, const IRTestCase *tc, unsigned c, unsigned inp
     t->config = c;
     current_env = t;
 
-    if (exec_guarded(be, &t->run_state, &t->tbs[c][0], &exit_value, &retaddr)) {
+    if (irt_exec_guarded(be, &t->run_state, &t->tbs[c][0], &exit_value, &retaddr)) {
         r->exit_value = exit_value;
         for (unsigned k = 0; k < nb_tbs(tc); k++) {
             if ((exit_value & ~(uint64_t)IR_EXIT_SLOT_MASK) == (uintptr_t)&t->tbs[c][k]) {

@@ -95,6 +95,10 @@ void irt_env_free(IRTestEnv *t);
 
 /* Runs the case on every configuration; true if they all agreed. */
 bool irt_run(IRTestEnv *t, const IRTestCase *tc);
+/* Runs tb on be inside an IRExecFrame: true with the exit value, or false
+ * with the raising helper's return address after an ir_raise(). */
+bool irt_exec_guarded(const IRBackend *be, void *env, const TranslationBlock *tb,
+                      uint64_t *exit_value, uintptr_t *retaddr);
 
 /* The TB k of the configuration being built or run. */
 TranslationBlock *irt_tb_at(IRTestEnv *t, unsigned k);

@@ -24,21 +24,9 @@ static void fixture_init(Fixture *f)
     f->w = ir_global_i32(f->ctx, 16, "w");
 }
 
-static char *dump_to_string(IRContext *ctx)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-
-    g_assert_nonnull(f);
-    ir_dump(ctx, f);
-    fclose(f);
-    return buf;
-}
-
 static void check_dump(IRContext *ctx, const char *expected)
 {
-    char *got = dump_to_string(ctx);
+    char *got = ir_dump_to_string(ctx);
 
     g_assert_cmpstr(got, ==, expected);
     free(got);

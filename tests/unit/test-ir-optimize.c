@@ -37,24 +37,12 @@ static void fixture_init(Fixture *f)
     f->w0 = ir_global_i32(f->ctx, 32, "w0");
 }
 
-static char *dump_to_string(IRContext *ctx)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-
-    g_assert_nonnull(f);
-    ir_dump(ctx, f);
-    fclose(f);
-    return buf;
-}
-
 static void validate(IRContext *ctx)
 {
     GError *err = NULL;
 
     if (!ir_validate(ctx, &err)) {
-        char *d = dump_to_string(ctx);
+        char *d = ir_dump_to_string(ctx);
 
         g_test_message("invalid IR:\n%s", d);
         free(d);
@@ -81,7 +69,7 @@ static void G_GNUC_PRINTF(2, 3) check_opt(IRContext *ctx, const char *fmt, ...)
     expected = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     optimize(ctx);
-    got = dump_to_string(ctx);
+    got = ir_dump_to_string(ctx);
     g_assert_cmpstr(got, ==, expected);
     free(got);
     ir_reset(ctx);
@@ -329,7 +317,7 @@ static void test_fold_values(void)
         k = ir_op_count(c) == 2 && ir_op(c, 0)->opc == IR_OP_mov && ir_op(c, 0)->args[0] == g
                 ? ir_temp(c, ir_op(c, 0)->args[1]) : NULL;
         if (!k || k->kind != IR_TEMP_CONST || k->type != fc->type || (uint64_t)k->val != want) {
-            char *d = dump_to_string(c);
+            char *d = ir_dump_to_string(c);
 
             g_test_message("fold case %u (%s): want 0x%" PRIx64 ", got:\n%s", i,
                            ir_op_defs[fc->opc].name, want, d);
@@ -886,9 +874,9 @@ static void test_dead_code_branches(void)
     ir_brcond_i64(c, IR_COND_LTU, i, c64(c, 10), top);
     ir_mov_i64(c, x[0], t);
     ir_exit_tb(c, 0);
-    before = dump_to_string(c);
+    before = ir_dump_to_string(c);
     optimize(c);
-    after = dump_to_string(c);
+    after = ir_dump_to_string(c);
     g_assert_cmpstr(after, ==, before);
     free(before);
     free(after);

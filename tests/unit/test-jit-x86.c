@@ -70,18 +70,7 @@ static bool translate(TranslationBlock *tb, uint64_t pc)
 static bool run(JitTestState *st, const TranslationBlock *tb, uint64_t *exit_value,
                 uintptr_t *retaddr)
 {
-    IRExecFrame frame;
-    IRExecFrame *volatile saved = ir_exec_frame();
-
-    ir_exec_frame_set(&frame);
-    if (sigsetjmp(frame.jmp, 0)) {
-        ir_exec_frame_set(saved);
-        *retaddr = frame.retaddr;
-        return false;
-    }
-    *exit_value = be->exec(st, tb);
-    ir_exec_frame_set(saved);
-    return true;
+    return irt_exec_guarded(be, st, tb, exit_value, retaddr);
 }
 
 static uint64_t run_ok(JitTestState *st, const TranslationBlock *tb)
