@@ -756,7 +756,8 @@ static void test_logging(gconstpointer data)
     g_assert_no_error(err);
     close(fd);
     g_assert_true(log_set_file(path, &err));
-    log_set_mask(LOG_IN_ASM | LOG_OP | LOG_OP_OPT | LOG_EXEC | LOG_CPU | LOG_INT);
+    log_set_mask(LOG_IN_ASM | LOG_OP | LOG_OP_OPT | LOG_OUT_ASM | LOG_EXEC | LOG_CPU |
+                 LOG_INT);
     put_two_tb_loop(10);
     g_assert_cmpint(run(cpu, 0), ==, EXCP_HLT);
     log_set_mask(0);
@@ -775,6 +776,12 @@ static void test_logging(gconstpointer data)
     g_assert_nonnull(strstr(text, "Trace cpu"));
     g_assert_nonnull(strstr(text, "pc 0000000000000028"));
     g_assert_nonnull(strstr(text, "exception 0x10001"));
+    if ((const IRBackend *)data == &ir_backend_x86_64) {
+        /* -d out_asm: the host code, disassembled, with the guest insn it is for */
+        g_assert_nonnull(strstr(text, "OUT: [size="));
+        g_assert_nonnull(strstr(text, "-- guest insn 0x18"));
+        g_assert_nonnull(strstr(text, "jmp"));
+    }
     g_free(text);
     unlink(path);
     g_free(path);
