@@ -3,11 +3,9 @@
  * of TBs by guest page for invalidation, the chains between TBs, flushing,
  * and the counters behind -d tb_stats.
  *
- * Lookups from the exec loop go to the CPU's jump cache first (no lock);
- * only its misses reach the shared table, which is a GHashTable behind
- * tb_lock for now. That is fine while misses are rare (a hot loop runs
- * chained, or hits the jump cache); a lock-free table (QHT-style) is the
- * upgrade if several vCPUs ever contend here.
+ * Lookups from the exec loop go to the CPU's jump cache first; its misses
+ * reach the shared table (TBHashTable below), which readers search without
+ * any lock. Writers (insertion, invalidation, growth, flush) hold tb_lock.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -20,31 +18,137 @@ const IRBackend *tcg_cur_backend;
 unsigned tb_flush_generation;
 TBStats tb_global_stats;
 
+/*
+ * The TB table: open addressing with linear probing over an array of
+ * TranslationBlock pointers, indexed by a hash of (pc, flags).
+ *
+ * Within one array a slot only ever moves forward: empty (NULL) -> a TB ->
+ * the tombstone. It is never emptied again and a tombstone is never reused;
+ * when used slots (live + tombstones) would pass 3/4 of the array, the
+ * writer builds a new array (the same size if that brings the load back to
+ * at most 1/2, else doubled until it does) holding only the live TBs, and
+ * publishes it. So in any array a reader may hold, at least 1/4 of the
+ * slots stay NULL and every probe ends.
+ *
+ * Memory ordering: a writer fills a TB (pc, flags, code) before storing its
+ * pointer into a slot with release; readers load slots with acquire, so a
+ * TB they find is fully initialised (pc and flags never change after).
+ * Likewise a new array is filled before its pointer is released into
+ * tb_htable, and readers load that with acquire. A replaced array is not
+ * freed but retired to a list freed at the next flush: a flush runs only
+ * while every other vCPU is stopped outside the exec loop (start_exclusive
+ * waits for running_cpus == 0), and lookups run inside it, so no reader
+ * still holds a retired array or a TB pointer then. TB structs themselves
+ * are likewise freed only by a flush, so a reader never dereferences freed
+ * memory.
+ *
+ * A reader on an old array, or racing with an invalidation, may still see
+ * an invalidated TB's pointer: the TB's invalid flag is set (release)
+ * before its slot becomes a tombstone, and lookups check it, as well as pc
+ * and flags. A reader may also miss a TB inserted concurrently; that only
+ * sends it to tb_gen_code, which looks again under tb_lock.
+ */
+typedef struct TBHashTable {
+    size_t mask;                /* capacity - 1; capacity a power of two */
+    unsigned shift;             /* 64 - log2(capacity) */
+    size_t used;                /* non-NULL slots (writer only) */
+    size_t live;                /* slots holding a TB (writer only) */
+    TranslationBlock *slots[];
+} TBHashTable;
+
+#define TB_HTABLE_MIN_BITS 10
+
+/* A removed entry: compared by address, never dereferenced. */
+static TranslationBlock tb_tombstone;
+
+static TBHashTable *tb_htable;  /* the current array; read locklessly */
+static GPtrArray *tb_htable_retired;    /* replaced arrays, freed at a flush */
+
+static TBHashTable *tb_htable_new(unsigned bits)
+{
+    size_t cap = (size_t)1 << bits;
+    TBHashTable *t = g_malloc0(sizeof(*t) + cap * sizeof(t->slots[0]));
+
+    t->mask = cap - 1;
+    t->shift = 64 - bits;
+    return t;
+}
+
+/* The first slot to probe: mix both words, take the product's high bits
+ * (instruction alignment leaves pc's low bits constant). */
+static inline size_t tb_htable_index(const TBHashTable *t, uint64_t pc, uint32_t flags)
+{
+    uint64_t h = pc * 0x9e3779b97f4a7c15ull ^ (uint64_t)flags * 0xc2b2ae3d27d4eb4full;
+
+    h ^= h >> 31;
+    h *= 0x9e3779b97f4a7c15ull;
+    return (size_t)(h >> t->shift);
+}
+
+/* Stores tb in the first empty slot of its probe sequence; writer only. */
+static void tb_htable_put(TBHashTable *t, TranslationBlock *tb)
+{
+    size_t i = tb_htable_index(t, tb->pc, tb->flags);
+
+    while (t->slots[i]) {
+        i = (i + 1) & t->mask;
+    }
+    __atomic_store_n(&t->slots[i], tb, __ATOMIC_RELEASE);
+    t->used++;
+    t->live++;
+}
+
+/* Makes room for one more entry, replacing the array if it is too full. */
+static void tb_htable_reserve_locked(void)
+{
+    TBHashTable *old = tb_htable, *t;
+    unsigned bits = 64 - old->shift;
+
+    if ((old->used + 1) * 4 <= (old->mask + 1) * 3) {
+        return;
+    }
+    while ((old->live + 1) * 2 > ((size_t)1 << bits)) {
+        bits++;
+    }
+    t = tb_htable_new(bits);
+    for (size_t i = 0; i <= old->mask; i++) {
+        TranslationBlock *tb = old->slots[i];
+
+        if (tb && tb != &tb_tombstone) {
+            tb_htable_put(t, tb);
+        }
+    }
+    /* filled before it is published: pairs with tb_lookup's acquire */
+    __atomic_store_n(&tb_htable, t, __ATOMIC_RELEASE);
+    g_ptr_array_add(tb_htable_retired, old);
+}
+
+/* The live slot holding exactly tb; writer only. */
+static size_t tb_htable_find_slot(TBHashTable *t, TranslationBlock *tb)
+{
+    size_t i = tb_htable_index(t, tb->pc, tb->flags);
+
+    while (t->slots[i] != tb) {
+        g_assert(t->slots[i] != NULL);
+        i = (i + 1) & t->mask;
+    }
+    return i;
+}
+
+size_t tb_htable_capacity_locked(void)
+{
+    return tb_htable->mask + 1;
+}
+
 /* TBs translated from one guest page (of TB_PAGE_SIZE). */
 typedef struct TBPage {
     uint64_t index;             /* address >> TB_PAGE_BITS; the hash key */
     GPtrArray *tbs;             /* CachedTB * */
 } TBPage;
 
-static GHashTable *tb_table;    /* TranslationBlock * (pc, flags) -> CachedTB * */
 static GHashTable *tb_pages;    /* &TBPage.index -> TBPage * */
 static GPtrArray *tb_all;       /* every TB since the last flush, valid or not */
 static unsigned tb_max_tbs = 1u << 20;
-
-static guint tb_key_hash(gconstpointer p)
-{
-    const TranslationBlock *tb = p;
-    uint64_t h = (tb->pc ^ ((uint64_t)tb->flags << 32)) * 0x9e3779b97f4a7c15ull;
-
-    return (guint)(h >> 32);
-}
-
-static gboolean tb_key_equal(gconstpointer a, gconstpointer b)
-{
-    const TranslationBlock *x = a, *y = b;
-
-    return x->pc == y->pc && x->flags == y->flags;
-}
 
 static void tb_page_free(gpointer p)
 {
@@ -57,8 +161,9 @@ static void tb_page_free(gpointer p)
 void tb_cache_init(void)
 {
     g_mutex_lock(&tb_lock);
-    if (!tb_table) {
-        tb_table = g_hash_table_new(tb_key_hash, tb_key_equal);
+    if (!tb_htable) {
+        tb_htable_retired = g_ptr_array_new_with_free_func(g_free);
+        __atomic_store_n(&tb_htable, tb_htable_new(TB_HTABLE_MIN_BITS), __ATOMIC_RELEASE);
         tb_pages = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, tb_page_free);
         tb_all = g_ptr_array_new();
     }
@@ -74,21 +179,33 @@ void tcg_set_max_tbs(unsigned n)
 
 /* ---- lookup and insertion ---- */
 
-TranslationBlock *tb_lookup_locked(uint64_t pc, uint32_t flags)
-{
-    TranslationBlock key = { .pc = pc, .flags = flags };
-
-    return g_hash_table_lookup(tb_table, &key);
-}
-
 TranslationBlock *tb_lookup(uint64_t pc, uint32_t flags)
 {
-    TranslationBlock *tb;
+    /* acquire: the array's contents were written before its pointer */
+    TBHashTable *t = __atomic_load_n(&tb_htable, __ATOMIC_ACQUIRE);
+    size_t i;
 
-    g_mutex_lock(&tb_lock);
-    tb = tb_table ? tb_lookup_locked(pc, flags) : NULL;
-    g_mutex_unlock(&tb_lock);
-    return tb;
+    if (G_UNLIKELY(!t)) {
+        return NULL;
+    }
+    for (i = tb_htable_index(t, pc, flags);; i = (i + 1) & t->mask) {
+        /* acquire: pairs with the release in tb_htable_put, so the TB's
+         * fields are the ones written before it was published */
+        TranslationBlock *tb = __atomic_load_n(&t->slots[i], __ATOMIC_ACQUIRE);
+
+        if (!tb) {
+            return NULL;
+        }
+        if (tb != &tb_tombstone && tb->pc == pc && tb->flags == flags &&
+            !tb_is_invalid(tb)) {
+            return tb;
+        }
+    }
+}
+
+TranslationBlock *tb_lookup_locked(uint64_t pc, uint32_t flags)
+{
+    return tb_lookup(pc, flags);
 }
 
 CachedTB *tb_alloc_locked(uint64_t pc, uint32_t flags)
@@ -125,7 +242,8 @@ void tb_insert_locked(CachedTB *ctb)
     uint64_t first, last;
 
     g_assert(!tb_lookup_locked(ctb->tb.pc, ctb->tb.flags));
-    g_hash_table_insert(tb_table, &ctb->tb, ctb);
+    tb_htable_reserve_locked();
+    tb_htable_put(tb_htable, &ctb->tb);
     tb_page_range(&ctb->tb, &first, &last);
     for (uint64_t p = first; p <= last; p++) {
         TBPage *page = g_hash_table_lookup(tb_pages, &p);
@@ -207,10 +325,14 @@ static void tb_jmp_cache_remove(CPUState *cpu, void *opaque)
 static void tb_invalidate_locked(CachedTB *ctb)
 {
     uint64_t first, last;
+    size_t slot;
 
+    /* invalid first: a reader that still finds the pointer (in this array
+     * before the tombstone lands, or in a retired one) rejects it */
     __atomic_store_n(&ctb->invalid, 1, __ATOMIC_RELEASE);
-    g_assert(g_hash_table_lookup(tb_table, &ctb->tb) == ctb);
-    g_hash_table_remove(tb_table, &ctb->tb);
+    slot = tb_htable_find_slot(tb_htable, &ctb->tb);
+    __atomic_store_n(&tb_htable->slots[slot], &tb_tombstone, __ATOMIC_RELEASE);
+    tb_htable->live--;
 
     tb_page_range(&ctb->tb, &first, &last);
     for (uint64_t p = first; p <= last; p++) {
@@ -358,7 +480,10 @@ void tb_flush_all_locked(void)
         g_free(g_ptr_array_index(tb_all, i));
     }
     g_ptr_array_set_size(tb_all, 0);
-    g_hash_table_remove_all(tb_table);
+    /* No reader runs (see TBHashTable): free every array, start small. */
+    g_ptr_array_set_size(tb_htable_retired, 0);
+    g_free(tb_htable);
+    __atomic_store_n(&tb_htable, tb_htable_new(TB_HTABLE_MIN_BITS), __ATOMIC_RELEASE);
     g_hash_table_remove_all(tb_pages);
     cpu_list_foreach(tb_jmp_cache_clear, NULL);
     __atomic_store_n(&tb_global_stats.live_tbs, 0, __ATOMIC_RELAXED);

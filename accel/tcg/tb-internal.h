@@ -3,8 +3,12 @@
  * (tb-cache.c), the translation pipeline (translate-all.c) and the exec
  * loop (cpu-exec.c). Not for frontends: they use proteus/translator.h.
  *
- * Locking: tb_lock (a GMutex) guards the hash table, the page index, the
- * chaining lists and translation (the code buffer is shared). Each CPU's
+ * Locking: tb_lock (a GMutex) serialises writers of the TB table, and
+ * guards the page index, the chaining lists and translation (the code
+ * buffer is shared). Lookups in the TB table take no lock (tb-cache.c
+ * says why that is safe); they run only in the exec loop, in a thread
+ * that is not exclusive-paused, or in a thread that excludes flushes by
+ * other means (a test's own threads, say). Each CPU's
  * jump cache is written without it by the CPU's own thread and cleared by
  * invalidation with compare-and-swap; a hit is only trusted after checking
  * the TB's pc, flags and valid bit. TB structs are freed only by a flush,
@@ -84,7 +88,10 @@ extern unsigned tb_flush_generation;
 extern TBStats tb_global_stats;
 
 void tb_cache_init(void);
+/* tb_lookup() for a caller holding tb_lock (which the lookup needs not). */
 TranslationBlock *tb_lookup_locked(uint64_t pc, uint32_t flags);
+/* Slots in the TB table's current array (for tests and stats). */
+size_t tb_htable_capacity_locked(void);
 /* A fresh TB, not yet in any lookup structure. */
 CachedTB *tb_alloc_locked(uint64_t pc, uint32_t flags);
 /* Frees a TB that never made it into the cache. */
