@@ -333,7 +333,7 @@ QTestState *qtest_try_start(const char *extra_args, GError **errp)
     int null_fd = -1;
     bool ok = false;
 
-    dir = g_dir_make_tmp("proteus-qtest-XXXXXX", errp);
+    dir = g_dir_make_tmp(NULL, errp);
     if (!dir) {
         return NULL;
     }
@@ -706,7 +706,7 @@ QTestChardev *qtest_chardev_new(void)
     QTestChardev *c = g_new0(QTestChardev, 1);
     GError *err = NULL;
 
-    c->dir = g_dir_make_tmp("proteus-chr-XXXXXX", &err);
+    c->dir = g_dir_make_tmp(NULL, &err);
     if (!c->dir) {
         g_error("qtest: %s", err->message);
     }

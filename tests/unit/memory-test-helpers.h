@@ -38,7 +38,7 @@ static inline char *log_capture_end(void)
 /* Makes the temporary directory the log is captured in. */
 static inline void log_capture_setup(void)
 {
-    tmp_dir = g_dir_make_tmp("test-memory-XXXXXX", NULL);
+    tmp_dir = g_dir_make_tmp(NULL, NULL);
     g_assert_nonnull(tmp_dir);
     log_path = g_build_filename(tmp_dir, "log.txt", NULL);
 }

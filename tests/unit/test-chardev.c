@@ -1126,7 +1126,7 @@ int main(int argc, char **argv)
     main_loop_init();       /* takes the BQL for this thread */
     g_assert_true(bql_locked());
     type_register(&test_chr_dev_info);
-    tmp_dir = g_dir_make_tmp("proteus-chardev-XXXXXX", NULL);
+    tmp_dir = g_dir_make_tmp(NULL, NULL);
     g_assert_nonnull(tmp_dir);
 
     g_test_add_func("/chardev/socket/unix-server", test_socket_unix_server);

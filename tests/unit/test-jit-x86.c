@@ -770,7 +770,7 @@ static char *logged_out_asm(unsigned features)
     g_autofree char *path = NULL;
     GError *err = NULL;
     char *text = NULL;
-    int fd = g_file_open_tmp("jit-out-asm-XXXXXX", &path, &err);
+    int fd = g_file_open_tmp(NULL, &path, &err);
     unsigned saved = jit_x86_64_set_features(features);
     JitTestState st = { .r = { 0x00f0 } };
 

@@ -110,7 +110,7 @@ static void test_load_not_a_module(void)
 
 static void test_load_garbage(void)
 {
-    g_autofree char *dir = g_dir_make_tmp("proteus-module-XXXXXX", NULL);
+    g_autofree char *dir = g_dir_make_tmp(NULL, NULL);
     g_autofree char *path = g_build_filename(dir, "hw-garbage.so", NULL);
     GError *err = NULL;
 
@@ -126,7 +126,7 @@ static void test_load_garbage(void)
 /* A module directory with an index written by the test. */
 static char *make_index_dir(const char *index_text)
 {
-    char *dir = g_dir_make_tmp("proteus-index-XXXXXX", NULL);
+    char *dir = g_dir_make_tmp(NULL, NULL);
     g_autofree char *index = g_build_filename(dir, "module-index.txt", NULL);
     const char *mods[] = { "test-led.so", "test-led-blue.so" };
 

@@ -752,7 +752,7 @@ static void test_logging(gconstpointer data)
     FILE *f;
     int fd;
 
-    fd = g_file_open_tmp("test-tb-XXXXXX.log", &path, &err);
+    fd = g_file_open_tmp(NULL, &path, &err);
     g_assert_no_error(err);
     close(fd);
     g_assert_true(log_set_file(path, &err));
