@@ -75,6 +75,36 @@ extern const IRBackend *const ir_backends[];
 extern uintptr_t ir_guest_base;
 
 /*
+ * How guest addresses become host ones; set before any code is generated
+ * (backends read it at gen_code time). Softmmu: through the TLB in the
+ * CPUState that env points to (proteus/cputlb.h), with these slow paths.
+ * Their oi argument is MemOp | mmu_idx << 8; a load returns the value
+ * zero-extended at the access size (MO_SIGN is the caller's business).
+ * retaddr is the generated code's (find_insn); the _ra forms, for the JIT,
+ * take it from their own return address.
+ */
+typedef enum IRMemModel {
+    IR_MEM_USER,
+    IR_MEM_SOFTMMU,
+} IRMemModel;
+extern IRMemModel ir_mem_model;
+
+uint64_t ir_helper_ld_mmu(void *env, uint64_t addr, uint32_t oi, uintptr_t retaddr);
+void ir_helper_st_mmu(void *env, uint64_t addr, uint64_t val, uint32_t oi, uintptr_t retaddr);
+uint64_t ir_helper_ld_mmu_ra(void *env, uint64_t addr, uint32_t oi);
+void ir_helper_st_mmu_ra(void *env, uint64_t addr, uint64_t val, uint32_t oi);
+/* Softmmu atomics (always out of line): the value found in memory,
+ * zero-extended at the access size. rmw's oi also has the IRAtomicOp at
+ * bits 16... */
+uint64_t ir_helper_cmpxchg_mmu(void *env, uint64_t addr, uint64_t expected,
+                               uint64_t desired, uint32_t oi, uintptr_t retaddr);
+uint64_t ir_helper_rmw_mmu(void *env, uint64_t addr, uint64_t val, uint32_t oi,
+                           uintptr_t retaddr);
+uint64_t ir_helper_cmpxchg_mmu_ra(void *env, uint64_t addr, uint64_t expected,
+                                  uint64_t desired, uint32_t oi);
+uint64_t ir_helper_rmw_mmu_ra(void *env, uint64_t addr, uint64_t val, uint32_t oi);
+
+/*
  * goto_ptr's helper: given env, returns the host_code of the TB to run next,
  * or NULL to leave exec with exit value 0 ("look it up in the loop").
  * Installed by the translator core; the interpreter and the JIT call it

@@ -40,6 +40,8 @@ void cpu_state_init(CPUState *cpu, const CPUClass *cc)
     cpu->cc = cc;
     cpu->exception_index = EXCP_NONE;
     cpu->jmp_cache = g_new0(CPUJumpCache, 1);
+    /* A zeroed TLB is not empty: it would map guest page 0 to host address 0. */
+    tlb_flush(cpu);
     g_mutex_lock(&cpu_list_lock);
     if (!cpu_list) {
         cpu_list = g_ptr_array_new();

@@ -20,6 +20,7 @@ const IRBackend *const ir_backends[] = {
 };
 
 uintptr_t ir_guest_base;
+IRMemModel ir_mem_model = IR_MEM_USER;
 
 /* One frame per thread: exec is not reentrant on a thread. */
 static __thread IRExecFrame *exec_frame;

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "proteus/cputlb.h"
 #include "proteus/ir.h"
 
 typedef struct CPUState CPUState;
@@ -95,6 +96,14 @@ struct CPUClass {
      * calling translator_loop() with the architecture's TranslatorOps. */
     void (*translate_code)(CPUState *cpu, IRContext *ir, TranslationBlock *tb,
                            int max_insns);
+
+    /* Softmmu: a TLB miss. Either installs the page of addr for this
+     * access with tlb_set_page (true), or, when the guest cannot make the
+     * access: with probe, returns false; else raises the guest's fault
+     * (cpu_loop_exit_restore(cpu, retaddr), or cpu_loop_exit with retaddr
+     * 0) and does not return. */
+    bool (*tlb_fill)(CPUState *cpu, uint64_t addr, unsigned size, MMUAccessType type,
+                     unsigned mmu_idx, bool probe, uintptr_t retaddr);
 };
 
 /* Counters one CPU keeps without locks; tb_stats_get() sums them. */
@@ -132,6 +141,10 @@ struct CPUState {
     CPUJumpCache *jmp_cache;
     bool running;                  /* inside cpu_exec(), see start_exclusive() */
     CPUExecStats stats;
+
+    /* Softmmu: read by generated code at offsetof(CPUState, tlb) from env;
+     * cpu_state_init leaves it zeroed, so call tlb_flush before use. */
+    CPUTLB tlb;
 };
 
 /* ---- life cycle ---- */

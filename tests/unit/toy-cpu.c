@@ -58,13 +58,40 @@ uint64_t toy_get(uint64_t addr)
     return word;
 }
 
-static bool toy_fetch(uint64_t pc, uint64_t *insn)
+static bool toy_fetch(CPUState *cpu, uint64_t pc, uint64_t *insn)
 {
+    if (ir_mem_model == IR_MEM_SOFTMMU) {
+        const uint8_t *p;
+
+        /* 8-byte aligned: never crosses a page. */
+        if (pc & 7) {
+            return false;
+        }
+        p = tlb_probe_code(cpu, pc, 0);
+        if (!p) {
+            return false;
+        }
+        *insn = 0;
+        for (int i = 0; i < 8; i++) {
+            *insn |= (uint64_t)p[i] << (8 * i);
+        }
+        return true;
+    }
     if (pc > TOY_MEM_SIZE - 8 || (pc & 7)) {
         return false;
     }
     *insn = toy_get(pc);
     return true;
+}
+
+bool (*toy_tlb_fill_fn)(CPUState *cpu, uint64_t addr, unsigned size, MMUAccessType type,
+                        unsigned mmu_idx, bool probe, uintptr_t retaddr);
+
+static bool toy_tlb_fill(CPUState *cpu, uint64_t addr, unsigned size, MMUAccessType type,
+                         unsigned mmu_idx, bool probe, uintptr_t retaddr)
+{
+    g_assert(toy_tlb_fill_fn != NULL);
+    return toy_tlb_fill_fn(cpu, addr, size, type, mmu_idx, probe, retaddr);
 }
 
 /* ---- helpers (called from generated code) ---- */
@@ -212,7 +239,7 @@ static void toy_translate_insn(DisasContextBase *db, CPUState *cpu)
     int32_t imm;
     IRv64 addr;
 
-    if (!toy_fetch(pc, &insn)) {
+    if (!toy_fetch(cpu, pc, &insn)) {
         if (db->num_insns == 1) {
             /* nothing translated yet: the fault belongs to this pc */
             cpu->exception_index = EXCP_TOY_FETCH;
@@ -259,6 +286,31 @@ static void toy_translate_insn(DisasContextBase *db, CPUState *cpu)
         addr = ir_temp_new_i64(ir);
         ir_addi_i64(ir, addr, toy_regs[rs], imm);
         ir_guest_st_i64(ir, toy_regs[rt], addr, MO_LEUQ, 0);
+        break;
+    case TOY_LD32A:
+        addr = ir_temp_new_i64(ir);
+        ir_addi_i64(ir, addr, toy_regs[rs], imm);
+        ir_guest_ld_i64(ir, toy_regs[rd], addr, MO_LESL | MO_ALIGN, 0);
+        break;
+    case TOY_ST16:
+        addr = ir_temp_new_i64(ir);
+        ir_addi_i64(ir, addr, toy_regs[rs], imm);
+        ir_guest_st_i64(ir, toy_regs[rt], addr, MO_LEUW, 0);
+        break;
+    case TOY_AMOADD:
+        addr = ir_temp_new_i64(ir);
+        ir_addi_i64(ir, addr, toy_regs[rs], imm);
+        ir_atomic_rmw_i64(ir, IR_ATOMIC_ADD, toy_regs[rd], addr, toy_regs[rt], MO_LEUQ, 0);
+        break;
+    case TOY_LDBE:
+        addr = ir_temp_new_i64(ir);
+        ir_addi_i64(ir, addr, toy_regs[rs], imm);
+        ir_guest_ld_i64(ir, toy_regs[rd], addr, MO_BEUL, 0);
+        break;
+    case TOY_STBE:
+        addr = ir_temp_new_i64(ir);
+        ir_addi_i64(ir, addr, toy_regs[rs], imm);
+        ir_guest_st_i64(ir, toy_regs[rt], addr, MO_BEUL, 0);
         break;
     case TOY_STX:
         addr = ir_temp_new_i64(ir);
@@ -315,6 +367,8 @@ void toy_disas(uint64_t insn, char *buf, size_t size)
         [TOY_BEQ] = "beq", [TOY_BNE] = "bne", [TOY_JMP] = "jmp", [TOY_JR] = "jr",
         [TOY_LD] = "ld", [TOY_ST] = "st", [TOY_STX] = "stx", [TOY_TRAPNZ] = "trapnz",
         [TOY_HALT] = "halt", [TOY_MODE] = "mode", [TOY_SETI] = "seti",
+        [TOY_LD32A] = "ld32a", [TOY_ST16] = "st16", [TOY_AMOADD] = "amoadd",
+        [TOY_LDBE] = "ldbe", [TOY_STBE] = "stbe",
     };
     unsigned op = insn & 0xff;
 
@@ -474,6 +528,7 @@ const CPUClass toy_cpu_class = {
     .dump_state = toy_dump_state,
     .init_ir_globals = toy_init_ir_globals,
     .translate_code = toy_translate_code,
+    .tlb_fill = toy_tlb_fill,
 };
 
 ToyCPU *toy_cpu_new(void)

@@ -31,6 +31,11 @@ enum {
     TOY_HALT,          /* halt until an interrupt, pc = next */
     TOY_MODE,          /* mode = imm & 1 (a TB flag) */
     TOY_SETI,          /* interrupts enabled = imm & 1; back to the loop */
+    TOY_LD32A,         /* rd = sext(mem32[rs + imm]), MO_ALIGN */
+    TOY_ST16,          /* mem16[rs + imm] = rt */
+    TOY_AMOADD,        /* rd = mem64[rs + imm]; mem64[rs + imm] += rt, atomically */
+    TOY_LDBE,          /* rd = big-endian mem32[rs + imm], zero-extended */
+    TOY_STBE,          /* big-endian mem32[rs + imm] = rt */
 };
 
 /* The toy's exceptions; do_interrupt sets epc/cause and jumps to trap_vector. */
@@ -58,6 +63,17 @@ extern const CPUClass toy_cpu_class;
 extern uint8_t *toy_mem;
 /* Lowers the instructions per TB (0: the core's default). */
 extern int toy_max_insns;
+
+/*
+ * Softmmu mode, used when ir_mem_model is IR_MEM_SOFTMMU (set before the
+ * first translation): guest accesses and instruction fetches go through
+ * the CPU's TLB (MMU index 0) to the system address space, and TLB misses
+ * call toy_tlb_fill_fn (the class's tlb_fill hook, see cpu.h). TOY_STX
+ * and toy_put/toy_get work on toy_mem, so they are for user mode only.
+ */
+extern bool (*toy_tlb_fill_fn)(CPUState *cpu, uint64_t addr, unsigned size,
+                               MMUAccessType type, unsigned mmu_idx, bool probe,
+                               uintptr_t retaddr);
 
 /* Allocates guest memory (zeroed: all TOY_ILLEGAL) and sets ir_guest_base. */
 void toy_mem_init(void);

@@ -20,11 +20,14 @@
  *
  * Guest memory is ir_guest_base + address; atomics use the host's atomic
  * builtins (misaligned ones, which the host cannot do atomically, are
- * serialised under one lock).
+ * serialised under one lock). In softmmu mode (ir_mem_model) an access
+ * looks up the TLB in C and calls the runtime's slow paths on a miss;
+ * atomics always go through those.
  */
 #include <string.h>
 
 #include "accel/tcg/backend.h"
+#include "proteus/cpu.h"
 
 /* Interpreter opcodes: typed IR ops get an i32 and an i64 variant. */
 #define TYPED_OPS(X) \
@@ -244,10 +247,12 @@ static bool decode_op(Decoder *d, InterpProgram *p, const IROp *op, InterpInsn *
     case IR_OP_guest_st:
     case IR_OP_atomic_cmpxchg:
         i->c0 = c[0];
+        i->ofs = c[1];           /* the MMU index */
         break;
     case IR_OP_atomic_rmw:
         i->c0 = c[0];
         i->c1 = c[2];
+        i->ofs = c[1];
         break;
     case IR_OP_insn_start: {
         InsnRecord *r = &p->records[(*nrec)++];
@@ -536,17 +541,64 @@ static inline void *guest_ptr(void *env, uint64_t addr, unsigned mop)
     return (void *)(uintptr_t)(ir_guest_base + addr);
 }
 
-static uint64_t guest_load(void *env, uint64_t addr, unsigned mop, bool is64)
+/*
+ * Softmmu: the host address of a TLB hit for this access, else NULL (the
+ * caller takes the slow path). As in the JIT, MO_ALIGN keeps the low
+ * address bits in the compared value (misaligned never hits), and the
+ * last byte's page is compared (a page-crossing access never hits).
+ */
+static inline void *tlb_hit(void *env, uint64_t addr, unsigned mop, unsigned mmu,
+                            bool store)
 {
-    void *p = guest_ptr(env, addr, mop);
+    CPUState *cpu = env;
+    unsigned size = memop_size(mop);
+    const CPUTLBEntry *e =
+        &cpu->tlb.table[mmu][(addr >> TLB_PAGE_BITS) & (TLB_NB_ENTRIES - 1)];
+    uint64_t cmp = (mop & MO_ALIGN) ? addr & (TLB_PAGE_MASK | (size - 1))
+                                    : (addr + size - 1) & TLB_PAGE_MASK;
 
+    if (cmp != (store ? e->addr_write : e->addr_read)) {
+        return NULL;
+    }
+    return (void *)(uintptr_t)(addr + e->addend);
+}
+
+static uint64_t guest_load(void *env, uint64_t addr, unsigned mop, unsigned mmu, bool is64)
+{
+    void *p;
+
+    if (ir_mem_model == IR_MEM_SOFTMMU) {
+        uint64_t v;
+
+        g_assert(mmu < TLB_NB_MMU_MODES);
+        p = tlb_hit(env, addr, mop, mmu, false);
+        if (p) {
+            v = mem_to_value(raw_load(p, memop_size(mop)), mop);
+        } else {
+            v = ir_helper_ld_mmu(env, addr, mop | mmu << 8,
+                                 (uintptr_t)__builtin_return_address(0));
+        }
+        return extend_loaded(v, mop, is64);
+    }
+    p = guest_ptr(env, addr, mop);
     return extend_loaded(mem_to_value(raw_load(p, memop_size(mop)), mop), mop, is64);
 }
 
-static void guest_store(void *env, uint64_t addr, unsigned mop, uint64_t v)
+static void guest_store(void *env, uint64_t addr, unsigned mop, unsigned mmu, uint64_t v)
 {
-    void *p = guest_ptr(env, addr, mop);
+    void *p;
 
+    if (ir_mem_model == IR_MEM_SOFTMMU) {
+        g_assert(mmu < TLB_NB_MMU_MODES);
+        p = tlb_hit(env, addr, mop, mmu, true);
+        if (!p) {
+            ir_helper_st_mmu(env, addr, v, mop | mmu << 8,
+                             (uintptr_t)__builtin_return_address(0));
+            return;
+        }
+    } else {
+        p = guest_ptr(env, addr, mop);
+    }
     raw_store(p, memop_size(mop), value_to_mem(v, mop));
 }
 
@@ -596,11 +648,21 @@ static bool raw_cas(void *p, unsigned size, uint64_t *expected, uint64_t desired
     return ok;
 }
 
-static uint64_t guest_cmpxchg(void *env, uint64_t addr, unsigned mop, bool is64,
+static uint64_t guest_cmpxchg(void *env, uint64_t addr, unsigned mop, unsigned mmu, bool is64,
                               uint64_t expected, uint64_t desired)
 {
-    void *p = guest_ptr(env, addr, mop);
-    uint64_t raw = value_to_mem(expected, mop);
+    void *p;
+    uint64_t raw;
+
+    if (ir_mem_model == IR_MEM_SOFTMMU) {
+        g_assert(mmu < TLB_NB_MMU_MODES);
+        return extend_loaded(ir_helper_cmpxchg_mmu(env, addr, expected, desired,
+                                                   mop | mmu << 8,
+                                                   (uintptr_t)__builtin_return_address(0)),
+                             mop, is64);
+    }
+    p = guest_ptr(env, addr, mop);
+    raw = value_to_mem(expected, mop);
 
     raw_cas(p, memop_size(mop), &raw, value_to_mem(desired, mop));
     return extend_loaded(mem_to_value(raw, mop), mop, is64);
@@ -626,12 +688,21 @@ static uint64_t rmw_apply(unsigned aop, uint64_t old, uint64_t v, unsigned mop)
     g_assert_not_reached();
 }
 
-static uint64_t guest_rmw(void *env, uint64_t addr, unsigned mop, bool is64,
+static uint64_t guest_rmw(void *env, uint64_t addr, unsigned mop, unsigned mmu, bool is64,
                           unsigned aop, uint64_t v)
 {
-    void *p = guest_ptr(env, addr, mop);
+    void *p;
     unsigned size = memop_size(mop);
-    uint64_t raw = raw_load(p, size), old;
+    uint64_t raw, old;
+
+    if (ir_mem_model == IR_MEM_SOFTMMU) {
+        g_assert(mmu < TLB_NB_MMU_MODES);
+        return extend_loaded(ir_helper_rmw_mmu(env, addr, v, mop | mmu << 8 | aop << 16,
+                                               (uintptr_t)__builtin_return_address(0)),
+                             mop, is64);
+    }
+    p = guest_ptr(env, addr, mop);
+    raw = raw_load(p, size);
 
     do {
         old = mem_to_value(raw, mop);
@@ -821,21 +892,21 @@ enter:
         case I_st_i32: st32(HP(1), R32(0)); break;
         case I_st_i64: st64(HP(1), R64(0)); break;
 
-        case I_guest_ld_i32: W32(0, guest_load(env, R64(1), i->c0, false)); break;
-        case I_guest_ld_i64: W64(0, guest_load(env, R64(1), i->c0, true)); break;
-        case I_guest_st_i32: guest_store(env, R64(1), i->c0, R32(0)); break;
-        case I_guest_st_i64: guest_store(env, R64(1), i->c0, R64(0)); break;
+        case I_guest_ld_i32: W32(0, guest_load(env, R64(1), i->c0, i->ofs, false)); break;
+        case I_guest_ld_i64: W64(0, guest_load(env, R64(1), i->c0, i->ofs, true)); break;
+        case I_guest_st_i32: guest_store(env, R64(1), i->c0, i->ofs, R32(0)); break;
+        case I_guest_st_i64: guest_store(env, R64(1), i->c0, i->ofs, R64(0)); break;
         case I_atomic_cmpxchg_i32:
-            W32(0, guest_cmpxchg(env, R64(1), i->c0, false, R32(2), R32(3)));
+            W32(0, guest_cmpxchg(env, R64(1), i->c0, i->ofs, false, R32(2), R32(3)));
             break;
         case I_atomic_cmpxchg_i64:
-            W64(0, guest_cmpxchg(env, R64(1), i->c0, true, R64(2), R64(3)));
+            W64(0, guest_cmpxchg(env, R64(1), i->c0, i->ofs, true, R64(2), R64(3)));
             break;
         case I_atomic_rmw_i32:
-            W32(0, guest_rmw(env, R64(1), i->c0, false, i->c1, R32(2)));
+            W32(0, guest_rmw(env, R64(1), i->c0, i->ofs, false, i->c1, R32(2)));
             break;
         case I_atomic_rmw_i64:
-            W64(0, guest_rmw(env, R64(1), i->c0, true, i->c1, R64(2)));
+            W64(0, guest_rmw(env, R64(1), i->c0, i->ofs, true, i->c1, R64(2)));
             break;
 
         case I_call: {

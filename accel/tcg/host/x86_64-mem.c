@@ -12,8 +12,19 @@
  * Atomics use lock cmpxchg / lock xadd / xchg, or a lock cmpxchg loop for
  * the other operations; the semantics match the interpreter's (operations
  * at the access size, min/max comparing size-wide values).
+ *
+ * Softmmu (ir_mem_model): a guest load or store looks up the TLB inline
+ * (index from the page number, compare the tag, add the addend) with the
+ * address in rsi and a store's value in rdx, the helper's argument
+ * registers; a miss jumps to an out-of-line path after the TB that calls
+ * ir_helper_ld/st_mmu_ra and jumps back. Caller-saved registers are
+ * emptied first, as for a call, so the path may call. Atomics always call
+ * the runtime's softmmu helpers.
  */
+#include <stddef.h>
+
 #include "accel/tcg/host/x86_64.h"
+#include "proteus/cpu.h"
 
 static bool op_is64(const IROp *op)
 {
@@ -99,6 +110,8 @@ static void align_check(JitGen *s, int ra, unsigned mop)
     }
     x86_test_ri(&s->code, false, ra, size - 1);
     sp.jcc_field = x86_jcc_rel32(&s->code, X86_CC_NE, -1);
+    sp.kind = JIT_SLOW_ALIGN;
+    sp.rejoin = 0;
     sp.addr_reg = ra;
     sp.mop = mop;
     sp.insn = s->cur_insn;
@@ -422,10 +435,248 @@ static void lower_rmw_loop(JitGen *s, unsigned i, IROp *op, IRAtomicOp aop)
     jit_temp_set_reg(s, op->args[0], X86_RAX);
 }
 
+/* ---- softmmu ---- */
+
+static const int8_t mmu_arg_regs[] = { X86_RSI, X86_RDX, X86_RCX };
+
+/*
+ * Writes back globals, empties the caller-saved registers (as a call
+ * would) and puts the values of temps t[0..n) in rsi, rdx, rcx. Values
+ * stay where they were until the moves, whatever the allocator records.
+ */
+static void mmu_args(JitGen *s, unsigned i, IROp *op, const unsigned *arg, unsigned n)
+{
+    int src[3];
+    uint16_t dying = 0;
+    unsigned moves = 0;
+
+    g_assert(n <= 3);
+    jit_sync(s, false);
+    for (unsigned k = 0; k < n; k++) {
+        IRTempIdx t = op->args[arg[k]];
+        IRTemp *it = jit_irt(s, t);
+        JitTemp *ts = jit_ts(s, t);
+
+        src[k] = -1;
+        if (it->kind == IR_TEMP_ENV) {
+            src[k] = JIT_ENV_REG;
+        } else if (it->kind != IR_TEMP_CONST && ts->loc == JIT_LOC_REG) {
+            src[k] = ts->reg;
+            if (jit_arg_dead(s, i, arg[k])) {
+                dying |= 1u << ts->reg;
+            }
+        }
+        moves += src[k] >= 0 && src[k] != mmu_arg_regs[k];
+    }
+    jit_spill_caller_saved(s, dying, false);
+    if (moves == 1) {
+        /* Distinct destinations: one move cannot clobber a placed source. */
+        for (unsigned k = 0; k < n; k++) {
+            if (src[k] >= 0 && src[k] != mmu_arg_regs[k]) {
+                x86_mov_rr(&s->code, true, mmu_arg_regs[k], src[k]);
+            }
+        }
+    } else if (moves > 1) {
+        /* Any permutation: through the stack (no call in between). */
+        for (unsigned k = 0; k < n; k++) {
+            if (src[k] >= 0 && src[k] != mmu_arg_regs[k]) {
+                x86_push(&s->code, src[k]);
+            }
+        }
+        for (unsigned k = n; k-- > 0;) {
+            if (src[k] >= 0 && src[k] != mmu_arg_regs[k]) {
+                x86_pop(&s->code, mmu_arg_regs[k]);
+            }
+        }
+    }
+    for (unsigned k = 0; k < n; k++) {
+        if (src[k] < 0) {
+            jit_temp_load_to(s, op->args[arg[k]], mmu_arg_regs[k]);
+        }
+    }
+}
+
+/*
+ * The inline lookup for an access at rsi: leaves the host address in rax
+ * on a hit, and records the slow path (which rejoins at the current
+ * position once the caller has emitted the access: see tlb_rejoin).
+ * Clobbers rax and rcx.
+ */
+static JitSlowPath tlb_lookup_inline(JitGen *s, unsigned mop, unsigned mmu, bool store,
+                                     JitSlowKind kind)
+{
+    unsigned size = memop_size(mop);
+    int32_t table = (int32_t)(offsetof(CPUState, tlb.table) +
+                              mmu * TLB_NB_ENTRIES * sizeof(CPUTLBEntry));
+    int32_t field = store ? offsetof(CPUTLBEntry, addr_write) : offsetof(CPUTLBEntry, addr_read);
+    int32_t mask = (int32_t)TLB_PAGE_MASK;
+    JitSlowPath sp;
+
+    G_STATIC_ASSERT(sizeof(CPUTLBEntry) == 32);
+    g_assert(mmu < TLB_NB_MMU_MODES);
+    /* eax = index * 32 */
+    x86_mov_rr(&s->code, false, X86_RAX, X86_RSI);
+    x86_shift_ri(&s->code, X86_SHR, false, X86_RAX, TLB_PAGE_BITS - 5);
+    x86_alu_ri(&s->code, X86_AND, false, X86_RAX, (TLB_NB_ENTRIES - 1) << 5);
+    /* rcx = the compared value */
+    if (mop & MO_ALIGN) {
+        x86_mov_rr(&s->code, true, X86_RCX, X86_RSI);
+        mask |= size - 1;
+    } else {
+        x86_lea(&s->code, true, X86_RCX, X86_RSI, X86_NO_REG, 0, size - 1);
+    }
+    x86_alu_ri(&s->code, X86_AND, true, X86_RCX, mask);
+    /* cmp rcx, [env + rax + table + field] (REX.W 3B /r) */
+    x86_rm(&s->code, OPC_REXW | 0x3b, X86_RCX, JIT_ENV_REG, X86_RAX, 0, table + field);
+    sp.jcc_field = x86_jcc_rel32(&s->code, X86_CC_NE, -1);
+    sp.kind = kind;
+    sp.addr_reg = X86_RSI;
+    sp.mop = mop | mmu << 8;
+    sp.insn = s->cur_insn;
+    sp.rejoin = 0;
+    x86_load(&s->code, X86_LD64, X86_RAX, JIT_ENV_REG, X86_RAX,
+             table + (int32_t)offsetof(CPUTLBEntry, addend));
+    x86_alu_rr(&s->code, X86_ADD, true, X86_RAX, X86_RSI);
+    return sp;
+}
+
+static void tlb_rejoin(JitGen *s, JitSlowPath *sp)
+{
+    sp->rejoin = s->code.pos;
+    g_array_append_val(s->slow_paths, *sp);
+}
+
+static void softmmu_ld(JitGen *s, unsigned i, IROp *op)
+{
+    static const X86LoadKind raw[] = { X86_LD8U, X86_LD16U, X86_LD32, X86_LD64 };
+    static const unsigned addr_arg[] = { 1 };
+    bool is64 = op_is64(op);
+    unsigned mop = op->args[2], lg = mop & MO_SIZE;
+    JitSlowPath sp;
+
+    mmu_args(s, i, op, addr_arg, 1);
+    sp = tlb_lookup_inline(s, mop, op->args[3], false, JIT_SLOW_TLB_LD);
+    if ((mop & MO_BE) && lg >= 2 && (s->features & JIT_FEAT_MOVBE)) {
+        x86_rm(&s->code, OPC_0F38 | 0xf0 | (lg == 3 ? OPC_REXW : 0), X86_RAX, X86_RAX,
+               X86_NO_REG, 0, 0);
+    } else {
+        x86_load(&s->code, raw[lg], X86_RAX, X86_RAX, X86_NO_REG, 0);
+        if (mop & MO_BE) {
+            swap_sized(s, lg, X86_RAX);
+        }
+    }
+    tlb_rejoin(s, &sp);
+    /* Both ways: the value zero-extended at the access size. */
+    extend_sized(s, lg, mop & MO_SIGN, is64, X86_RAX);
+    if (!is64 && lg == 3) {
+        x86_mov_rr(&s->code, false, X86_RAX, X86_RAX);
+    }
+    jit_reg_take(s, X86_RAX);
+    jit_temp_set_reg(s, op->args[0], X86_RAX);
+}
+
+static void softmmu_st(JitGen *s, unsigned i, IROp *op)
+{
+    static const unsigned args[] = { 1, 0 };
+    unsigned mop = op->args[2], lg = mop & MO_SIZE;
+    bool be = (mop & MO_BE) && lg > 0;
+    JitSlowPath sp;
+
+    mmu_args(s, i, op, args, 2);
+    sp = tlb_lookup_inline(s, mop, op->args[3], true, JIT_SLOW_TLB_ST);
+    if (be && (s->features & JIT_FEAT_MOVBE)) {
+        x86_rm(&s->code, OPC_0F38 | 0xf1 | (lg == 1 ? OPC_66 : lg == 3 ? OPC_REXW : 0),
+               X86_RDX, X86_RAX, X86_NO_REG, 0, 0);
+    } else if (be) {
+        /* rdx stays as it is for the slow path. */
+        x86_mov_rr(&s->code, true, X86_RCX, X86_RDX);
+        swap_sized(s, lg, X86_RCX);
+        x86_store(&s->code, lg, X86_RCX, X86_RAX, X86_NO_REG, 0);
+    } else {
+        x86_store(&s->code, lg, X86_RDX, X86_RAX, X86_NO_REG, 0);
+    }
+    tlb_rejoin(s, &sp);
+}
+
+/* Atomics: a plain call of the runtime helper (rdi env, rsi addr, ...). */
+static void softmmu_atomic(JitGen *s, unsigned i, IROp *op)
+{
+    static const unsigned cmpxchg_args[] = { 1, 2, 3 };
+    static const unsigned rmw_args[] = { 1, 2 };
+    bool is64 = op_is64(op);
+    bool cas = op->opc == IR_OP_atomic_cmpxchg;
+    unsigned mop = cas ? op->args[4] : op->args[3], lg = mop & MO_SIZE;
+    unsigned mmu = cas ? op->args[5] : op->args[4];
+    uint32_t oi = mop | mmu << 8;
+
+    g_assert(mmu < TLB_NB_MMU_MODES);
+    if (cas) {
+        mmu_args(s, i, op, cmpxchg_args, 3);
+        x86_movi(&s->code, false, X86_R8, oi);
+    } else {
+        mmu_args(s, i, op, rmw_args, 2);
+        x86_movi(&s->code, false, X86_RCX, oi | (uint32_t)op->args[5] << 16);
+    }
+    x86_mov_rr(&s->code, true, X86_RDI, JIT_ENV_REG);
+    jit_insn_call(s, s->cur_insn, cas ? (uintptr_t)ir_helper_cmpxchg_mmu_ra
+                                      : (uintptr_t)ir_helper_rmw_mmu_ra);
+    extend_sized(s, lg, mop & MO_SIGN, is64, X86_RAX);
+    if (!is64 && lg == 3) {
+        x86_mov_rr(&s->code, false, X86_RAX, X86_RAX);
+    }
+    jit_reg_take(s, X86_RAX);
+    jit_temp_set_reg(s, op->args[0], X86_RAX);
+}
+
+static void jit_lower_guest_mem_softmmu(JitGen *s, unsigned i)
+{
+    IROp *op = ir_op(s->ctx, i);
+
+    switch (op->opc) {
+    case IR_OP_guest_ld:
+        softmmu_ld(s, i, op);
+        break;
+    case IR_OP_guest_st:
+        softmmu_st(s, i, op);
+        break;
+    case IR_OP_atomic_cmpxchg:
+    case IR_OP_atomic_rmw:
+        softmmu_atomic(s, i, op);
+        break;
+    default:
+        g_assert_not_reached();
+    }
+    jit_op_done(s, i);
+}
+
+/* A TLB miss: the helper does the whole access, then back to the code. */
+static void jit_emit_tlb_slow_path(JitGen *s, const JitSlowPath *sp)
+{
+    JitInsn insn = { .host_off = s->code.pos - s->tb_start, .insn = sp->insn };
+
+    x86_patch_rel32(&s->code, sp->jcc_field, s->code.pos);
+    if (sp->insn != JIT_INSN_MULTI) {
+        g_array_append_val(s->insns, insn);
+    }
+    x86_mov_rr(&s->code, true, X86_RDI, JIT_ENV_REG);
+    if (sp->kind == JIT_SLOW_TLB_LD) {
+        x86_movi(&s->code, false, X86_RDX, sp->mop);
+        jit_insn_call(s, sp->insn, (uintptr_t)ir_helper_ld_mmu_ra);
+    } else {
+        x86_movi(&s->code, false, X86_RCX, sp->mop);
+        jit_insn_call(s, sp->insn, (uintptr_t)ir_helper_st_mmu_ra);
+    }
+    x86_jmp_back(&s->code, sp->rejoin);
+}
+
 void jit_lower_guest_mem(JitGen *s, unsigned i)
 {
     IROp *op = ir_op(s->ctx, i);
 
+    if (ir_mem_model == IR_MEM_SOFTMMU) {
+        jit_lower_guest_mem_softmmu(s, i);
+        return;
+    }
     switch (op->opc) {
     case IR_OP_guest_ld:
         lower_guest_ld(s, i, op);
@@ -461,6 +712,10 @@ void jit_emit_slow_paths(JitGen *s)
         JitSlowPath *sp = &g_array_index(s->slow_paths, JitSlowPath, k);
         JitInsn insn = { .host_off = s->code.pos - s->tb_start, .insn = sp->insn };
 
+        if (sp->kind != JIT_SLOW_ALIGN) {
+            jit_emit_tlb_slow_path(s, sp);
+            continue;
+        }
         x86_patch_rel32(&s->code, sp->jcc_field, s->code.pos);
         /* The helper's return address lies here, after every insn_start
          * of the TB: give this path the instruction of its access. */

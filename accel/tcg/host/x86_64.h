@@ -80,12 +80,21 @@ typedef struct JitFixup {
     int32_t next;
 } JitFixup;
 
-/* An out-of-line alignment fault path, emitted after the TB's code. */
+/* An out-of-line path, emitted after the TB's code: an alignment fault,
+ * or a softmmu TLB miss that calls a helper and jumps back. */
+typedef enum {
+    JIT_SLOW_ALIGN,
+    JIT_SLOW_TLB_LD,           /* addr in rsi; result in rax */
+    JIT_SLOW_TLB_ST,           /* addr in rsi, value in rdx */
+} JitSlowKind;
+
 typedef struct JitSlowPath {
     uint32_t jcc_field;        /* the rel32 of the jnz that goes there */
     int8_t addr_reg;
-    uint32_t mop;
+    uint8_t kind;              /* JitSlowKind */
+    uint32_t mop;              /* TLB: MemOp | mmu_idx << 8 */
     int32_t insn;              /* the insn running there (JIT_INSN_*) */
+    uint32_t rejoin;           /* TLB: buffer position to jump back to */
 } JitSlowPath;
 
 /*
