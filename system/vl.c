@@ -13,6 +13,7 @@
 #include <glib-unix.h>
 
 #include "proteus-config.h"
+#include "accel/tcg/backend.h"
 #include "proteus/chardev.h"
 #include "proteus/log.h"
 #include "proteus/machine.h"
@@ -176,17 +177,67 @@ static bool opt_smp(SystemConfig *cfg, const char *arg, GError **errp)
     return true;
 }
 
+/* "tcg,backend=interp": the translator's options. */
+static bool check_tcg_options(OptList *opts, GError **errp)
+{
+    for (guint i = 0; i < opts->items->len; i++) {
+        OptItem *it = g_ptr_array_index(opts->items, i);
+        bool known = false;
+
+        if (strcmp(it->key, "backend") == 0) {
+            g_autoptr(GString) names = g_string_new(NULL);
+
+            for (const IRBackend *const *b = ir_backends; *b; b++) {
+                known |= it->value && strcmp(it->value, (*b)->name) == 0;
+                g_string_append_printf(names, "%s%s", names->len ? ", " : "", (*b)->name);
+            }
+            if (!known) {
+                error_setg_code(errp, PROTEUS_ERROR_INVALID,
+                                "-accel tcg: backend '%s' is not available (built: %s)",
+                                it->value ? it->value : "", names->str);
+                return false;
+            }
+        } else if (strcmp(it->key, "thread") == 0) {
+            if (!it->value || (strcmp(it->value, "single") && strcmp(it->value, "multi"))) {
+                error_setg_code(errp, PROTEUS_ERROR_INVALID,
+                                "-accel tcg: thread must be single or multi, not '%s'",
+                                it->value ? it->value : "");
+                return false;
+            }
+        } else {
+            error_setg_code(errp, PROTEUS_ERROR_INVALID,
+                            "-accel tcg: unknown option '%s' (backend=, thread=)", it->key);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* "-accel kvm:tcg,backend=interp": accelerators tried in order, each with options. */
 static bool opt_accel(SystemConfig *cfg, const char *arg, GError **errp)
 {
-    g_auto(GStrv) names = g_strsplit(arg, ":", -1);
+    g_auto(GStrv) choices = g_strsplit(arg, ":", -1);
 
-    for (char **n = names; *n; n++) {
-        /* "-accel tcg,thread=multi": options after the name belong to the accel */
-        g_autofree char *name = g_strndup(*n, strcspn(*n, ","));
+    for (char **c = choices; *c; c++) {
+        g_autoptr(OptList) opts = opt_list_parse(*c, "-accel", "accelerator name", errp);
 
-        if (!g_strv_contains(known_accels, name)) {
+        if (!opts) {
+            return false;
+        }
+        if (!g_strv_contains(known_accels, opts->head)) {
             error_setg_code(errp, PROTEUS_ERROR_INVALID,
-                            "-accel: unknown accelerator '%s' (tcg, kvm, qtest)", name);
+                            "-accel: unknown accelerator '%s' (tcg, kvm, qtest)", opts->head);
+            return false;
+        }
+        if (strcmp(opts->head, "tcg") == 0) {
+            if (!check_tcg_options(opts, errp)) {
+                return false;
+            }
+        } else if (opts->items->len) {
+            OptItem *it = g_ptr_array_index(opts->items, 0);
+
+            error_setg_code(errp, PROTEUS_ERROR_INVALID, "-accel %s: unknown option '%s'",
+                            opts->head, it->key);
             return false;
         }
     }
@@ -230,7 +281,9 @@ static const SystemOption system_options[] = {
     { "cpu", "MODEL", opt_cpu, "select the CPU model (-cpu help lists them)" },
     { "m", "[size=]SIZE", opt_memory, "RAM size (plain numbers are MiB; K/M/G suffixes)" },
     { "smp", "[cpus=]N", opt_smp, "number of CPUs" },
-    { "accel", "NAME[:NAME...]", opt_accel, "accelerator (tcg, kvm, qtest), tried in order" },
+    { "accel", "NAME[,opts][:NAME...]", opt_accel,
+      "accelerators tried in order: tcg[,backend=x86_64|interp][,thread=single|multi], "
+      "kvm, qtest" },
     { "bios", "FILE", opt_bios, "firmware image ('none' for no firmware)" },
     { "kernel", "FILE", opt_kernel, "kernel image (ELF or raw)" },
     { "initrd", "FILE", opt_initrd, "initial ramdisk" },

@@ -132,6 +132,15 @@ static void test_none_machine_runs(void)
     run_result_clear(&r);
 }
 
+static void test_accel_options(void)
+{
+    RunResult r = run("-M none -nodefaults -accel kvm:tcg,backend=interp,thread=multi "
+                      "-qtest stdio");
+
+    g_assert_cmpint(r.status, ==, 0);
+    run_result_clear(&r);
+}
+
 static void test_bad_input(void)
 {
     assert_fails("-nosuchoption", "-nosuchoption", NULL);
@@ -159,6 +168,10 @@ static void test_bad_input(void)
     assert_fails("-M none -d nosuchcat", "nosuchcat", NULL);
     assert_fails("-M none -D /nonexistent/dir/log", "/nonexistent/dir/log", NULL);
     assert_fails("-M none -accel nosuchaccel", "nosuchaccel", NULL);
+    assert_fails("-M none -accel tcg,backend=nosuchjit", "nosuchjit", "interp");
+    assert_fails("-M none -accel tcg,bogus=1", "bogus", NULL);
+    assert_fails("-M none -accel kvm,bogus=1", "bogus", NULL);
+    assert_fails("-M none -accel tcg,thread=many", "many", NULL);
     assert_fails("-M none -display gtk", "gtk", NULL);
     assert_fails("-device-plugin /nonexistent/plugin.so", "/nonexistent/plugin.so", NULL);
     assert_fails("-M none -accel qtest", "qtest", NULL);
@@ -176,6 +189,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cmdline/device-props-help", test_device_props_help);
     g_test_add_func("/cmdline/log-help", test_log_help);
     g_test_add_func("/cmdline/none-machine-runs", test_none_machine_runs);
+    g_test_add_func("/cmdline/accel-options", test_accel_options);
     g_test_add_func("/cmdline/bad-input", test_bad_input);
     return g_test_run();
 }
