@@ -14,6 +14,8 @@ libpixman-1-dev
 libslirp-dev
 libfdt-dev
 libcapstone-dev
+gcc-riscv64-linux-gnu
+libc6-dev-riscv64-cross
 "
 
 missing=""

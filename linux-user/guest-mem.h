@@ -1,0 +1,73 @@
+/*
+ * The guest address space of a Linux user-mode process.
+ *
+ * One large host region is reserved up front (PROT_NONE, MAP_NORESERVE) and
+ * ir_guest_base points at it, so guest address A lives at host address
+ * ir_guest_base + A and generated code needs one add per access. Guest
+ * mmap/mprotect/munmap work inside that region with guest-visible addresses;
+ * a page-flags map remembers what the guest has mapped and how, for address
+ * search, /proc/self/maps and fault delivery. One address space per process.
+ */
+#ifndef LINUX_USER_GUEST_MEM_H
+#define LINUX_USER_GUEST_MEM_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define GUEST_PAGE_BITS 12
+#define GUEST_PAGE_SIZE ((uint64_t)1 << GUEST_PAGE_BITS)
+#define GUEST_PAGE_MASK (~(GUEST_PAGE_SIZE - 1))
+
+/* Page flags (one byte per guest page). */
+#define GUEST_PAGE_READ   0x01
+#define GUEST_PAGE_WRITE  0x02
+#define GUEST_PAGE_EXEC   0x04
+#define GUEST_PAGE_VALID  0x08   /* mapped by the guest (any protection) */
+
+/* The size user mode uses: the riscv64 Sv39 user half. */
+#define GUEST_MEM_DEFAULT_SIZE ((uint64_t)1 << 38)
+
+/*
+ * Reserves [0, size) of guest space (size a multiple of the page size) and
+ * sets ir_guest_base. Nothing is mapped yet; guest address 0 stays unmapped.
+ */
+bool guest_mem_init(uint64_t size, GError **errp);
+/* Unmaps everything and releases the reservation (ir_guest_base = 0). */
+void guest_mem_destroy(void);
+/* The size given to guest_mem_init, 0 when not initialised. */
+uint64_t guest_mem_size(void);
+
+/* Host pointer of guest address addr (no checks). */
+static inline void *guest_to_host(uint64_t addr)
+{
+    extern uintptr_t ir_guest_base;
+    return (void *)(ir_guest_base + (uintptr_t)addr);
+}
+
+/* true if [addr, addr + len) lies inside the guest space. */
+bool guest_range_in_space(uint64_t addr, uint64_t len);
+/* true if every page of [addr, addr + len) is mapped with all of prot_flags
+ * (GUEST_PAGE_READ/WRITE/EXEC; 0 means just mapped). len 0 is true. */
+bool guest_range_mapped(uint64_t addr, uint64_t len, unsigned prot_flags);
+/* The flags of the page containing addr (0 outside the space). */
+unsigned guest_page_flags(uint64_t addr);
+
+/*
+ * Linux mmap with guest addresses: prot is PROT_*, flags MAP_* (MAP_FIXED,
+ * MAP_FIXED_NOREPLACE, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED honoured).
+ * Without a fixed flag, addr is a hint; the highest free range below the
+ * hint (or below the top of the space) is used. Returns the guest address
+ * or a negative errno, as the syscall does.
+ */
+int64_t guest_mmap(uint64_t addr, uint64_t len, int prot, int flags,
+                   int fd, uint64_t offset);
+/* Linux munmap/mprotect on guest addresses; 0 or a negative errno. */
+int guest_munmap(uint64_t addr, uint64_t len);
+int guest_mprotect(uint64_t addr, uint64_t len, int prot);
+/* The highest free page-aligned range of len bytes (aligned to align, a power
+ * of two >= the page size) ending at or below limit; 0 if none. */
+uint64_t guest_find_free(uint64_t len, uint64_t align, uint64_t limit);
+
+#endif
