@@ -135,4 +135,14 @@ extern void (*ir_unaligned_hook)(void *env, uint64_t addr, MemOp mop);
 G_NORETURN void ir_helper_unaligned(void *env, uint64_t addr, uint32_t mop);
 extern const IRHelperInfo ir_unaligned_helper;
 
+/*
+ * Atomics for the slow paths: a compare-and-swap of size bytes of raw host
+ * memory (*expected gets the bytes found; misaligned addresses are
+ * serialised under one process-wide lock, so they are atomic only against
+ * each other), and the value an atomic_rmw stores (computed at the access
+ * size; signed orders compare sign-extended values).
+ */
+bool ir_host_cas(void *p, unsigned size, uint64_t *expected, uint64_t desired);
+uint64_t ir_atomic_apply(IRAtomicOp aop, uint64_t old, uint64_t v, unsigned size);
+
 #endif

@@ -292,8 +292,6 @@ void ir_helper_st_mmu_ra(void *env, uint64_t addr, uint64_t val, uint32_t oi)
 
 /* ---- atomics ---- */
 
-static GMutex misaligned_atomic_lock;
-
 /* The host address for an atomic access, or NULL for a device (logged). */
 static void *atomic_host(CPUState *cpu, uint64_t addr, MemOp mop, unsigned mmu_idx,
                          uintptr_t retaddr)
@@ -318,70 +316,10 @@ static bool host_cas(void *p, unsigned size, MemOp mop, uint64_t *expected, uint
 {
     uint64_t e = memop_swaps(mop) ? swap_sized(*expected, size) : *expected;
     uint64_t d = memop_swaps(mop) ? swap_sized(desired & size_mask(size), size) : desired;
-    bool ok;
+    bool ok = ir_host_cas(p, size, &e, d);
 
-    if (((uintptr_t)p & (size - 1)) == 0) {
-        switch (size) {
-        case 1: {
-            uint8_t x = e;
-            ok = __atomic_compare_exchange_n((uint8_t *)p, &x, d, false, __ATOMIC_SEQ_CST,
-                                             __ATOMIC_SEQ_CST);
-            e = x;
-            break;
-        }
-        case 2: {
-            uint16_t x = e;
-            ok = __atomic_compare_exchange_n((uint16_t *)p, &x, d, false, __ATOMIC_SEQ_CST,
-                                             __ATOMIC_SEQ_CST);
-            e = x;
-            break;
-        }
-        case 4: {
-            uint32_t x = e;
-            ok = __atomic_compare_exchange_n((uint32_t *)p, &x, d, false, __ATOMIC_SEQ_CST,
-                                             __ATOMIC_SEQ_CST);
-            e = x;
-            break;
-        }
-        default:
-            ok = __atomic_compare_exchange_n((uint64_t *)p, &e, d, false, __ATOMIC_SEQ_CST,
-                                             __ATOMIC_SEQ_CST);
-            break;
-        }
-    } else {
-        uint64_t cur = 0;
-
-        g_mutex_lock(&misaligned_atomic_lock);
-        memcpy(&cur, p, size);
-        ok = cur == e;
-        if (ok) {
-            memcpy(p, &d, size);
-        }
-        e = cur;
-        g_mutex_unlock(&misaligned_atomic_lock);
-    }
     *expected = memop_swaps(mop) ? swap_sized(e, size) : e;
     return ok;
-}
-
-static uint64_t rmw_apply(IRAtomicOp aop, uint64_t old, uint64_t v, unsigned size)
-{
-    unsigned sh = 64 - 8 * size;
-    int64_t so = (int64_t)(old << sh) >> sh, sv = (int64_t)(v << sh) >> sh;
-
-    v &= size_mask(size);
-    switch (aop) {
-    case IR_ATOMIC_XCHG: return v;
-    case IR_ATOMIC_ADD: return old + v;
-    case IR_ATOMIC_AND: return old & v;
-    case IR_ATOMIC_OR: return old | v;
-    case IR_ATOMIC_XOR: return old ^ v;
-    case IR_ATOMIC_SMIN: return so <= sv ? old : v;
-    case IR_ATOMIC_SMAX: return so >= sv ? old : v;
-    case IR_ATOMIC_UMIN: return old <= v ? old : v;
-    case IR_ATOMIC_UMAX: return old >= v ? old : v;
-    }
-    g_assert_not_reached();
 }
 
 uint64_t ir_helper_cmpxchg_mmu(void *env, uint64_t addr, uint64_t expected,
@@ -414,7 +352,7 @@ uint64_t ir_helper_rmw_mmu(void *env, uint64_t addr, uint64_t val, uint32_t oi,
 
     if (!p) {
         old = ir_helper_ld_mmu(env, addr, oi & 0xffff, retaddr);
-        ir_helper_st_mmu(env, addr, rmw_apply(aop, old, val, size), oi & 0xffff, retaddr);
+        ir_helper_st_mmu(env, addr, ir_atomic_apply(aop, old, val, size), oi & 0xffff, retaddr);
         return old;
     }
     memcpy(&raw, p, size);
@@ -422,7 +360,7 @@ uint64_t ir_helper_rmw_mmu(void *env, uint64_t addr, uint64_t val, uint32_t oi,
         raw >>= 64 - 8 * size;
     }
     old = memop_swaps(mop) ? swap_sized(raw, size) : raw;
-    while (!host_cas(p, size, mop, &old, rmw_apply(aop, old, val, size))) {
+    while (!host_cas(p, size, mop, &old, ir_atomic_apply(aop, old, val, size))) {
         /* old now holds what another thread wrote: retry from it. */
     }
     return old;

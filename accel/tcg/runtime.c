@@ -11,6 +11,8 @@
  * 64-bit integers or pointers, never bool, char or short (the x86-64 ABI
  * lets the callee assume those are already extended).
  */
+#include <string.h>
+
 #include "accel/tcg/backend.h"
 
 const IRBackend *const ir_backends[] = {
@@ -93,3 +95,73 @@ const IRHelperInfo ir_lookup_helper = {
     .nargs = 1,
     .arg_types = { IR_TYPE_I64 },
 };
+
+/* ---- atomics on host memory, shared by both backends' slow paths ---- */
+
+/* The host has no misaligned atomics: such accesses are serialised here. */
+static GMutex misaligned_atomic_lock;
+
+bool ir_host_cas(void *p, unsigned size, uint64_t *expected, uint64_t desired)
+{
+    uint64_t cur = 0;
+    bool ok;
+
+    if (((uintptr_t)p & (size - 1)) == 0) {
+        switch (size) {
+        case 1: {
+            uint8_t e = *expected;
+            ok = __atomic_compare_exchange_n((uint8_t *)p, &e, (uint8_t)desired, false,
+                                             __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+            *expected = e;
+            return ok;
+        }
+        case 2: {
+            uint16_t e = *expected;
+            ok = __atomic_compare_exchange_n((uint16_t *)p, &e, (uint16_t)desired, false,
+                                             __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+            *expected = e;
+            return ok;
+        }
+        case 4: {
+            uint32_t e = *expected;
+            ok = __atomic_compare_exchange_n((uint32_t *)p, &e, (uint32_t)desired, false,
+                                             __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+            *expected = e;
+            return ok;
+        }
+        default:
+            return __atomic_compare_exchange_n((uint64_t *)p, expected, desired, false,
+                                               __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+        }
+    }
+    g_mutex_lock(&misaligned_atomic_lock);
+    memcpy(&cur, p, size);          /* the host is little-endian: low bytes first */
+    ok = cur == *expected;
+    if (ok) {
+        memcpy(p, &desired, size);
+    }
+    *expected = cur;
+    g_mutex_unlock(&misaligned_atomic_lock);
+    return ok;
+}
+
+uint64_t ir_atomic_apply(IRAtomicOp aop, uint64_t old, uint64_t v, unsigned size)
+{
+    unsigned sh = 64 - 8 * size;
+    uint64_t mask = size == 8 ? UINT64_MAX : ((uint64_t)1 << (8 * size)) - 1;
+    int64_t so = (int64_t)(old << sh) >> sh, sv = (int64_t)(v << sh) >> sh;
+
+    v &= mask;
+    switch (aop) {
+    case IR_ATOMIC_XCHG: return v;
+    case IR_ATOMIC_ADD: return old + v;
+    case IR_ATOMIC_AND: return old & v;
+    case IR_ATOMIC_OR: return old | v;
+    case IR_ATOMIC_XOR: return old ^ v;
+    case IR_ATOMIC_SMIN: return so <= sv ? old : v;
+    case IR_ATOMIC_SMAX: return so >= sv ? old : v;
+    case IR_ATOMIC_UMIN: return old <= v ? old : v;
+    case IR_ATOMIC_UMAX: return old >= v ? old : v;
+    }
+    g_assert_not_reached();
+}

@@ -476,7 +476,6 @@ static inline uint64_t sextract64(uint64_t a, unsigned pos, unsigned len)
 
 /* ---- guest memory ---- */
 
-static GMutex misaligned_atomic_lock;
 
 static inline bool memop_swaps(unsigned mop)
 {
@@ -602,52 +601,6 @@ static void guest_store(void *env, uint64_t addr, unsigned mop, unsigned mmu, ui
     raw_store(p, memop_size(mop), value_to_mem(v, mop));
 }
 
-/* Compare-and-swap of raw memory bits; *expected gets the bits found. */
-static bool raw_cas(void *p, unsigned size, uint64_t *expected, uint64_t desired)
-{
-    if (((uintptr_t)p & (size - 1)) == 0) {
-        switch (size) {
-        case 1: {
-            uint8_t e = *expected;
-            bool ok = __atomic_compare_exchange_n((uint8_t *)p, &e, desired, false,
-                                                  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-            *expected = e;
-            return ok;
-        }
-        case 2: {
-            uint16_t e = *expected;
-            bool ok = __atomic_compare_exchange_n((uint16_t *)p, &e, desired, false,
-                                                  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-            *expected = e;
-            return ok;
-        }
-        case 4: {
-            uint32_t e = *expected;
-            bool ok = __atomic_compare_exchange_n((uint32_t *)p, &e, desired, false,
-                                                  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-            *expected = e;
-            return ok;
-        }
-        default:
-            return __atomic_compare_exchange_n((uint64_t *)p, expected, desired, false,
-                                               __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-        }
-    }
-    /* The host has no misaligned atomics: serialise such accesses instead. */
-    uint64_t cur;
-    bool ok;
-
-    g_mutex_lock(&misaligned_atomic_lock);
-    cur = raw_load(p, size);
-    ok = cur == *expected;
-    if (ok) {
-        raw_store(p, size, desired);
-    }
-    *expected = cur;
-    g_mutex_unlock(&misaligned_atomic_lock);
-    return ok;
-}
-
 static uint64_t guest_cmpxchg(void *env, uint64_t addr, unsigned mop, unsigned mmu, bool is64,
                               uint64_t expected, uint64_t desired)
 {
@@ -664,28 +617,8 @@ static uint64_t guest_cmpxchg(void *env, uint64_t addr, unsigned mop, unsigned m
     p = guest_ptr(env, addr, mop);
     raw = value_to_mem(expected, mop);
 
-    raw_cas(p, memop_size(mop), &raw, value_to_mem(desired, mop));
+    ir_host_cas(p, memop_size(mop), &raw, value_to_mem(desired, mop));
     return extend_loaded(mem_to_value(raw, mop), mop, is64);
-}
-
-/* op(old, v) in the access size; signed orders compare sign-extended values. */
-static uint64_t rmw_apply(unsigned aop, uint64_t old, uint64_t v, unsigned mop)
-{
-    uint64_t so = extend_loaded(old, mop | MO_SIGN, true);
-    uint64_t sv = extend_loaded(v & field_mask(8 * memop_size(mop)), mop | MO_SIGN, true);
-
-    switch (aop) {
-    case IR_ATOMIC_XCHG: return v;
-    case IR_ATOMIC_ADD: return old + v;
-    case IR_ATOMIC_AND: return old & v;
-    case IR_ATOMIC_OR: return old | v;
-    case IR_ATOMIC_XOR: return old ^ v;
-    case IR_ATOMIC_SMIN: return (int64_t)so <= (int64_t)sv ? old : v;
-    case IR_ATOMIC_SMAX: return (int64_t)so >= (int64_t)sv ? old : v;
-    case IR_ATOMIC_UMIN: return old <= (v & field_mask(8 * memop_size(mop))) ? old : v;
-    case IR_ATOMIC_UMAX: return old >= (v & field_mask(8 * memop_size(mop))) ? old : v;
-    }
-    g_assert_not_reached();
 }
 
 static uint64_t guest_rmw(void *env, uint64_t addr, unsigned mop, unsigned mmu, bool is64,
@@ -706,7 +639,7 @@ static uint64_t guest_rmw(void *env, uint64_t addr, unsigned mop, unsigned mmu, 
 
     do {
         old = mem_to_value(raw, mop);
-    } while (!raw_cas(p, size, &raw, value_to_mem(rmw_apply(aop, old, v, mop), mop)));
+    } while (!ir_host_cas(p, size, &raw, value_to_mem(ir_atomic_apply(aop, old, v, size), mop)));
     return extend_loaded(old, mop, is64);
 }
 
