@@ -442,7 +442,7 @@ static void test_generator_errors(void)
         g_test_skip("DECODEGEN (path of scripts/decodegen.py) is not set");
         return;
     }
-    g_autofree char *dir = g_dir_make_tmp("decodegen-XXXXXX", NULL);
+    g_autofree char *dir = g_dir_make_tmp(NULL, NULL);
     g_assert_nonnull(dir);
     g_autofree char *in = g_build_filename(dir, "t.decode", NULL);
     g_autofree char *out = g_build_filename(dir, "t.c.inc", NULL);
