@@ -230,6 +230,16 @@ static void toy_gen_branch(DisasContextBase *db, IRCond cond, unsigned rs, unsig
     db->is_jmp = DISAS_NORETURN;
 }
 
+
+/* rs + imm: the guest address of a memory instruction. */
+static IRv64 toy_gen_addr(IRContext *ir, unsigned rs, int64_t imm)
+{
+    IRv64 addr = ir_temp_new_i64(ir);
+
+    ir_addi_i64(ir, addr, toy_regs[rs], imm);
+    return addr;
+}
+
 static void toy_translate_insn(DisasContextBase *db, CPUState *cpu)
 {
     ToyDisas *dc = (ToyDisas *)db;
@@ -278,43 +288,35 @@ static void toy_translate_insn(DisasContextBase *db, CPUState *cpu)
         db->is_jmp = DISAS_NORETURN;
         break;
     case TOY_LD:
-        addr = ir_temp_new_i64(ir);
-        ir_addi_i64(ir, addr, toy_regs[rs], imm);
+        addr = toy_gen_addr(ir, rs, imm);
         ir_guest_ld_i64(ir, toy_regs[rd], addr, MO_LEUQ, 0);
         break;
     case TOY_ST:
-        addr = ir_temp_new_i64(ir);
-        ir_addi_i64(ir, addr, toy_regs[rs], imm);
+        addr = toy_gen_addr(ir, rs, imm);
         ir_guest_st_i64(ir, toy_regs[rt], addr, MO_LEUQ, 0);
         break;
     case TOY_LD32A:
-        addr = ir_temp_new_i64(ir);
-        ir_addi_i64(ir, addr, toy_regs[rs], imm);
+        addr = toy_gen_addr(ir, rs, imm);
         ir_guest_ld_i64(ir, toy_regs[rd], addr, MO_LESL | MO_ALIGN, 0);
         break;
     case TOY_ST16:
-        addr = ir_temp_new_i64(ir);
-        ir_addi_i64(ir, addr, toy_regs[rs], imm);
+        addr = toy_gen_addr(ir, rs, imm);
         ir_guest_st_i64(ir, toy_regs[rt], addr, MO_LEUW, 0);
         break;
     case TOY_AMOADD:
-        addr = ir_temp_new_i64(ir);
-        ir_addi_i64(ir, addr, toy_regs[rs], imm);
+        addr = toy_gen_addr(ir, rs, imm);
         ir_atomic_rmw_i64(ir, IR_ATOMIC_ADD, toy_regs[rd], addr, toy_regs[rt], MO_LEUQ, 0);
         break;
     case TOY_LDBE:
-        addr = ir_temp_new_i64(ir);
-        ir_addi_i64(ir, addr, toy_regs[rs], imm);
+        addr = toy_gen_addr(ir, rs, imm);
         ir_guest_ld_i64(ir, toy_regs[rd], addr, MO_BEUL, 0);
         break;
     case TOY_STBE:
-        addr = ir_temp_new_i64(ir);
-        ir_addi_i64(ir, addr, toy_regs[rs], imm);
+        addr = toy_gen_addr(ir, rs, imm);
         ir_guest_st_i64(ir, toy_regs[rt], addr, MO_BEUL, 0);
         break;
     case TOY_STX:
-        addr = ir_temp_new_i64(ir);
-        ir_addi_i64(ir, addr, toy_regs[rs], imm);
+        addr = toy_gen_addr(ir, rs, imm);
         toy_gen_call(ir, &toy_stx_info, addr.idx, toy_regs[rt].idx);
         break;
     case TOY_TRAPNZ:
