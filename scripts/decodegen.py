@@ -456,6 +456,8 @@ class Emitter:
                 self.w(depth + 1, 'a.%s = %d;' % (member, value))
         if disas:
             fmt, args = self.disas_format(p)
+            if members and not any('a.' in a for a in args):
+                self.w(depth + 1, '(void)a;    /* the text names no member */')
             self.w(depth + 1, 'snprintf(buf, len, %s%s);' % (fmt, ''.join(', ' + a for a in args)))
             self.w(depth + 1, 'return true;')
         elif in_group:

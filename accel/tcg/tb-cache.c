@@ -237,6 +237,8 @@ static void tb_page_range(const TranslationBlock *tb, uint64_t *first, uint64_t 
     *last = (tb->pc + (tb->size ? tb->size - 1 : 0)) >> TB_PAGE_BITS;
 }
 
+void (*tb_page_code_added_hook)(uint64_t page_addr);
+
 void tb_insert_locked(CachedTB *ctb)
 {
     uint64_t first, last;
@@ -253,6 +255,9 @@ void tb_insert_locked(CachedTB *ctb)
             page->index = p;
             page->tbs = g_ptr_array_new();
             g_hash_table_insert(tb_pages, &page->index, page);
+            if (tb_page_code_added_hook) {
+                tb_page_code_added_hook(p << TB_PAGE_BITS);
+            }
         }
         g_ptr_array_add(page->tbs, ctb);
     }

@@ -25,6 +25,8 @@ static bool tcg_validate = true;
 #endif
 static bool tcg_optimize = true;
 
+bool (*translator_user_code_ok)(uint64_t addr, uint64_t len);
+
 void tcg_set_validate(bool on)
 {
     tcg_validate = on;

@@ -117,6 +117,19 @@ void tcg_set_max_tbs(unsigned n);
 unsigned tb_invalidate_range(uint64_t addr, uint64_t len);
 /* Cheap test for store helpers: is any TB translated from this page? */
 bool tb_page_has_code(uint64_t addr);
+/*
+ * User mode: called (tb_lock held) when the first TB of the guest page at
+ * page_addr (TB_PAGE_SIZE-aligned) is cached, so the caller can
+ * write-protect the page and invalidate its TBs when the guest writes it.
+ * Must not call back into the TB cache.
+ */
+extern void (*tb_page_code_added_hook)(uint64_t page_addr);
+/*
+ * User mode: whether guest code may be fetched from [addr, addr + len)
+ * (mapped and executable). NULL: always. Frontends check it before they
+ * read instruction bytes through ir_guest_base.
+ */
+extern bool (*translator_user_code_ok)(uint64_t addr, uint64_t len);
 /* Drops every TB (from any thread but a vCPU's helpers). */
 void tb_flush(CPUState *cpu);
 

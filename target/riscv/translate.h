@@ -1,0 +1,106 @@
+/*
+ * What the RISC-V frontend's per-extension files (trans_*.c.inc, included
+ * by translate.c) share: the disassembly context, the IR globals, and the
+ * small code generators every instruction uses.
+ *
+ * A trans_NAME(ctx, a) function translates one instruction whose fields
+ * the generated decoder put in *a. It returns false for an encoding the
+ * CPU model does not have (REQUIRE_EXT) or that is reserved; the caller
+ * then raises an illegal-instruction exception.
+ */
+#ifndef TARGET_RISCV_TRANSLATE_H
+#define TARGET_RISCV_TRANSLATE_H
+
+#include "proteus/translator.h"
+#include "target/riscv/cpu.h"
+
+typedef struct DisasContext {
+    DisasContextBase base;
+    IRContext *ir;              /* = base.ir */
+    uint32_t exts;              /* the CPU's extensions (translation-time constant) */
+    uint32_t insn;              /* the instruction being translated */
+    unsigned ilen;              /* its length: 2 or 4 */
+    uint64_t pc;                /* its address (= base.pc_next before advancing) */
+    uint64_t pc_succ;           /* the address after it */
+} DisasContext;
+
+/* The IR globals (translate.c registers them). cpu_gpr[0] is never used:
+ * get_gpr/dest_gpr handle x0. */
+extern IRv64 cpu_gpr[32];
+extern IRv64 cpu_fpr[32];
+extern IRv64 cpu_pc;
+extern IRv64 cpu_load_res;
+extern IRv64 cpu_load_val;
+
+static inline bool has_ext(const DisasContext *ctx, RiscvExt ext)
+{
+    return (ctx->exts >> ext) & 1;
+}
+
+#define REQUIRE_EXT(ctx, ext) do {          \
+        if (!has_ext(ctx, ext)) {           \
+            return false;                   \
+        }                                   \
+    } while (0)
+
+/* A source register: its global, or the constant 0 for x0. */
+IRv64 get_gpr(DisasContext *ctx, int reg);
+/* A destination: the global, or a scratch temp for x0 (writes vanish). */
+IRv64 dest_gpr(DisasContext *ctx, int reg);
+/* reg = v (nothing for x0). */
+void gen_set_gpr(DisasContext *ctx, int reg, IRv64 v);
+/* rs1 + imm as a new temp (the guest address of a load or store). */
+IRv64 gen_addr(DisasContext *ctx, int rs1, int64_t imm);
+
+/* Raises excp at this instruction (pc = ctx->pc) and ends the TB. */
+void gen_exception(DisasContext *ctx, int excp);
+/* Jumps to dest (pc-relative direct jump), chaining when possible; ends the TB. */
+void gen_goto_tb(DisasContext *ctx, unsigned slot, uint64_t dest);
+/* pc = the value of the pc global already set: look the TB up and go there. */
+void gen_lookup_and_goto_ptr(DisasContext *ctx);
+/* Writes pc = ctx->pc_succ and returns to the exec loop (after a state
+ * change the next TB must see, e.g. frm written). */
+void gen_exit_to_loop(DisasContext *ctx);
+
+/*
+ * Calls a helper: ret is the result temp (IR_TEMP index) or NULL, args the
+ * argument temp indices (env included where the helper takes it).
+ */
+static inline void gen_call(DisasContext *ctx, const IRHelperInfo *info,
+                            const IRTempIdx *ret, const IRTempIdx *args)
+{
+    ir_call(ctx->ir, info, ret, args);
+}
+
+/* The rounding-mode argument of an FP helper: a static rm (0..4), or
+ * RISCV_RM_DYN; false for the reserved 5 and 6. */
+static inline bool rm_valid(int rm)
+{
+    return rm <= RISCV_RM_RMM || rm == RISCV_RM_DYN;
+}
+
+/*
+ * Helpers every extension may use (op_helper.c). Flags: they may raise, so
+ * globals are written back first.
+ */
+extern const IRHelperInfo riscv_helper_raise_info;    /* (env, i32 excp) */
+
+/* Raises excp from a helper at the instruction that called it; badaddr is
+ * set first (0 if not a memory exception). Does not return. */
+G_NORETURN void riscv_raise_exception(RiscvCPU *cpu, int excp, uint64_t badaddr,
+                                      uintptr_t retaddr);
+
+/* The mode argument of the CSR helper: an operation and what it does. */
+enum {
+    RISCV_CSR_OP_WRITE = 0,
+    RISCV_CSR_OP_SET = 1,
+    RISCV_CSR_OP_CLEAR = 2,
+    RISCV_CSR_OP_MASK = 3,
+    RISCV_CSR_DO_READ = 4,      /* the instruction reads the CSR (side effects) */
+    RISCV_CSR_DO_WRITE = 8,     /* ... and writes it */
+};
+
+/* Per-extension translation functions live in trans_*.c.inc and are
+ * static to translate.c; nothing else to declare here. */
+
+#endif
