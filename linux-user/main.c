@@ -215,6 +215,12 @@ static const LinuxArch *user_pick_arch(const UserOptions *o, const char *path,
     return arch;
 }
 
+/* Guest code may run only from executable guest pages. */
+static bool user_code_ok(uint64_t addr, uint64_t len)
+{
+    return guest_range_mapped(addr, len, GUEST_PAGE_EXEC);
+}
+
 /* Loads the program and builds the first thread's CPU. */
 static CPUState *user_load(const UserOptions *o, int argc, char **argv, GError **errp)
 {
@@ -355,6 +361,7 @@ static bool user_setup(UserOptions *o, int argc, char **argv, CPUState **cpu,
         const IRBackend *backend = user_pick_backend(o->backend, errp);
 
         ir_mem_model = IR_MEM_USER;
+        translator_user_code_ok = user_code_ok;
         if (!backend || !tcg_exec_init(backend, errp)) {
             return false;
         }
