@@ -400,6 +400,11 @@ static unsigned tb_invalidate_page_locked(TBPage *page, uint64_t start, uint64_t
     return n;
 }
 
+static void tb_kick_cpu(CPUState *cpu, void *opaque)
+{
+    __atomic_store_n(&cpu->tb_exit_flag, 1, __ATOMIC_SEQ_CST);
+}
+
 unsigned tb_invalidate_range(uint64_t addr, uint64_t len)
 {
     uint64_t end, first, last;
@@ -454,6 +459,12 @@ unsigned tb_invalidate_range(uint64_t addr, uint64_t len)
         }
     }
     g_mutex_unlock(&tb_lock);
+    if (n > 0) {
+        /* A TB that loops on itself inside its own code (translator_gen_loop)
+         * never passes a goto_tb that unchaining could redirect: make every
+         * CPU come back to the loop, which then finds the TB gone. */
+        cpu_list_foreach(tb_kick_cpu, NULL);
+    }
     return n;
 }
 

@@ -108,6 +108,8 @@ void translator_loop(CPUState *cpu, IRContext *ir, TranslationBlock *tb, int max
     /* Leave before the first instruction when another thread asked
      * (cpu_exit, an interrupt, an exclusive section): this is what stops a
      * chained loop that never returns to the exec loop by itself. */
+    db->top_label = ir_label_new(ir);
+    ir_set_label(ir, db->top_label);
     exit_label = ir_label_new(ir);
     flag = ir_temp_new_i32(ir);
     ir_ld_i32(ir, flag, ir_env(ir), offsetof(CPUState, tb_exit_flag));

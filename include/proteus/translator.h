@@ -52,6 +52,7 @@ typedef struct DisasContextBase {
     DisasJumpType is_jmp;
     int num_insns;              /* translated so far, counting the current one */
     int max_insns;
+    IRLabel top_label;          /* at the very start of the TB, before the exit check */
 } DisasContextBase;
 
 typedef struct TranslatorOps {
@@ -84,6 +85,19 @@ static inline bool translator_use_goto_tb(const DisasContextBase *db, uint64_t d
     return ((db->pc_first ^ dest) & TB_PAGE_MASK) == 0;
 }
 
+/*
+ * A branch back to the TB's own first instruction can stay inside the TB:
+ * the JIT keeps the loop's values in host registers across iterations, and
+ * the exit check at the top still lets other threads stop it.
+ */
+static inline bool translator_can_loop(const DisasContextBase *db, uint64_t dest)
+{
+    return dest == db->pc_first;
+}
+static inline void translator_gen_loop(DisasContextBase *db)
+{
+    ir_br(db->ir, db->top_label);
+}
 /* goto_tb slot, then (unchained) store dest through pc and exit to the loop. */
 void translator_gen_goto_tb(DisasContextBase *db, unsigned slot, IRv64 pc, uint64_t dest);
 /* An indirect jump: the pc global is already set; look the TB up from

@@ -29,6 +29,15 @@ static int32_t insn_join(int32_t a, int32_t b)
     if (b == JIT_INSN_UNSET || a == b) {
         return a;
     }
+    /* Code before the first insn_start (the TB's exit check) calls no
+     * helper and cannot fault, so no instruction needs to be told apart
+     * there: a loop back to the TB's top joins it with the back edge's. */
+    if (a == JIT_INSN_NONE) {
+        return b;
+    }
+    if (b == JIT_INSN_NONE) {
+        return a;
+    }
     return JIT_INSN_MULTI;
 }
 

@@ -712,6 +712,10 @@ void jit_emit_slow_paths(JitGen *s)
         JitSlowPath *sp = &g_array_index(s->slow_paths, JitSlowPath, k);
         JitInsn insn = { .host_off = s->code.pos - s->tb_start, .insn = sp->insn };
 
+        if (sp->kind == JIT_SLOW_EXIT) {
+            jit_emit_exit_path(s, sp);
+            continue;
+        }
         if (sp->kind != JIT_SLOW_ALIGN) {
             jit_emit_tlb_slow_path(s, sp);
             continue;

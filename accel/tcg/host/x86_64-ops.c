@@ -177,6 +177,61 @@ static void frame_grow(JitGen *s)
     }
 }
 
+void jit_find_exit_labels(JitGen *s)
+{
+    guint nops = ir_op_count(s->ctx);
+
+    for (guint i = 0; i < nops; i++) {
+        IROp *op = ir_op(s->ctx, i);
+
+        if (op->opc == IR_OP_set_label) {
+            JitLabel *lab = &s->labels[op->args[0]];
+            IROp *next = i + 1 < nops ? ir_op(s->ctx, i + 1) : NULL;
+
+            lab->exit_only = next && next->opc == IR_OP_exit_tb;
+            lab->exit_value = lab->exit_only ? next->args[0] : 0;
+        }
+    }
+}
+
+/*
+ * A conditional branch to a block that only leaves the TB (the exit check
+ * at a TB's top is one): the values that would have to be written back
+ * are written on the taken path only, out of line, so the fall-through
+ * (a loop's body) keeps them dirty in registers and stores nothing.
+ */
+static void lower_brcond_exit(JitGen *s, unsigned i, IROp *op)
+{
+    JitSlowPath sp = { .kind = JIT_SLOW_EXIT };
+    JitCmp c = cmp_load(s, op->args[2], op_is64(op), op->args[0], op->args[1]);
+    X86Cond cc = cmp_emit(s, &c);
+
+    sp.exit_regs = jit_dirty_globals(s, &sp.exit_regs64, sp.exit_ofs);
+    sp.frame_extra = s->frame_extra;
+    sp.exit_value = s->labels[op->args[3]].exit_value;
+    sp.insn = s->cur_insn;
+    sp.jcc_field = x86_jcc_rel32(&s->code, cc, -1);
+    g_array_append_val(s->slow_paths, sp);
+    jit_op_done(s, i);
+    jit_kill_bb_temps(s);
+}
+
+void jit_emit_exit_path(JitGen *s, const JitSlowPath *sp)
+{
+    x86_patch_rel32(&s->code, sp->jcc_field, s->code.pos);
+    for (int r = 0; r < X86_NB_REGS; r++) {
+        if (sp->exit_regs & (1u << r)) {
+            x86_store(&s->code, (sp->exit_regs64 >> r) & 1 ? 3 : 2, r, JIT_ENV_REG,
+                      X86_NO_REG, sp->exit_ofs[r]);
+        }
+    }
+    if (sp->frame_extra) {
+        x86_alu_ri(&s->code, X86_ADD, true, X86_RSP, sp->frame_extra);
+    }
+    x86_movi(&s->code, true, X86_RAX, (int64_t)sp->exit_value);
+    x86_jmp_abs(&s->code, s->epilogue, JIT_TMP_REG);
+}
+
 static void lower_brcond(JitGen *s, unsigned i, IROp *op)
 {
     IRCond cond = op->args[2];
@@ -199,6 +254,10 @@ static void lower_brcond(JitGen *s, unsigned i, IROp *op)
         jit_op_done(s, i);
         /* Nothing falls through: the next label sets the state. */
         jit_forget_all(s, false);
+        return;
+    }
+    if (s->labels[l].exit_only) {
+        lower_brcond_exit(s, i, op);
         return;
     }
     /* The target block reads globals and tb temps from memory, or from

@@ -171,6 +171,26 @@ void jit_temp_store(JitGen *s, IRTempIdx t)
     ts->coherent = true;
 }
 
+uint16_t jit_dirty_globals(JitGen *s, uint16_t *is64, int32_t *ofs)
+{
+    uint16_t mask = 0;
+
+    *is64 = 0;
+    for (int r = 0; r < X86_NB_REGS; r++) {
+        int t = s->reg_owner[r];
+
+        if (t < 0 || jit_irt(s, t)->kind != IR_TEMP_GLOBAL || jit_ts(s, t)->coherent) {
+            continue;
+        }
+        mask |= 1u << r;
+        ofs[r] = jit_irt(s, t)->mem_offset;
+        if (jit_temp_is64(s, t)) {
+            *is64 |= 1u << r;
+        }
+    }
+    return mask;
+}
+
 static void temp_load_home(JitGen *s, IRTempIdx t, int r)
 {
     int base;
@@ -633,6 +653,9 @@ void jit_entry_record(JitGen *s, IRLabel l)
         }
         e.t = t;
         e.reg = r;
+        /* Not written since it was last in memory: a loop that only reads
+         * it need not write it back at every sync. */
+        e.coherent = jit_ts(s, t)->coherent;
         g_array_append_val(s->entries, e);
         lab->entry_count++;
     }
@@ -643,52 +666,89 @@ static JitEntry *entry_at(JitGen *s, JitLabel *lab, int k)
     return &g_array_index(s->entries, JitEntry, lab->entry_start + k);
 }
 
+/* Whether t is one of the label's entry values that is not in its place. */
+static bool entry_pending(JitGen *s, JitLabel *lab, uint32_t pending, int t)
+{
+    for (int k = 0; k < lab->entry_count; k++) {
+        if ((pending & (1u << k)) && (int)entry_at(s, lab, k)->t == t) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool jit_entry_conform(JitGen *s, IRLabel l)
 {
     JitLabel *lab = &s->labels[l];
-    uint16_t targets = 0;
+    uint32_t pending = 0;
 
     if (!s->use_entries || lab->entry_count < 0) {
         return false;
     }
-    /* Empty the target registers that hold something else (written back
-     * by the caller's jit_sync, or stored here), then fill them: a value
-     * still in a register is then never in a target, so moves cannot
-     * clobber each other. */
+    g_assert(lab->entry_count <= 32);
     for (int k = 0; k < lab->entry_count; k++) {
         JitEntry *e = entry_at(s, lab, k);
 
         if (s->reg_owner[e->reg] != (int)e->t) {
-            targets |= 1u << e->reg;
+            pending |= 1u << k;
         }
     }
+    /* Target registers held by values that are not moving elsewhere: put
+     * those values back in memory (written back by the caller's jit_sync,
+     * or stored here). */
     for (int k = 0; k < lab->entry_count; k++) {
         JitEntry *e = entry_at(s, lab, k);
         int u = s->reg_owner[e->reg];
 
-        if ((targets & (1u << e->reg)) && u >= 0) {
+        if ((pending & (1u << k)) && u >= 0 && !entry_pending(s, lab, pending, u)) {
             g_assert(!(s->locked & (1u << e->reg)));
             jit_temp_store(s, u);
             temp_unreg(s, u, false);
         }
     }
-    for (int k = 0; k < lab->entry_count; k++) {
-        JitEntry *e = entry_at(s, lab, k);
-        JitTemp *ts = jit_ts(s, e->t);
+    /* A parallel move: fill each target once it is free, so that register
+     * values go straight to their place; a cycle is broken through memory. */
+    while (pending) {
+        bool progress = false;
 
-        if (!(targets & (1u << e->reg))) {
-            continue;
+        for (int k = 0; k < lab->entry_count; k++) {
+            JitEntry *e = entry_at(s, lab, k);
+            JitTemp *ts = jit_ts(s, e->t);
+
+            if (!(pending & (1u << k)) || s->reg_owner[e->reg] != JIT_REG_FREE) {
+                continue;
+            }
+            if (ts->loc == JIT_LOC_REG) {
+                x86_mov_rr(&s->code, true, e->reg, ts->reg);
+                s->reg_owner[ts->reg] = JIT_REG_FREE;
+            } else {
+                temp_load_home(s, e->t, e->reg);
+                ts->coherent = true;
+            }
+            s->reg_owner[e->reg] = e->t;
+            ts->loc = JIT_LOC_REG;
+            ts->reg = e->reg;
+            pending &= ~(1u << k);
+            progress = true;
         }
-        if (ts->loc == JIT_LOC_REG) {
-            x86_mov_rr(&s->code, true, e->reg, ts->reg);
-            s->reg_owner[ts->reg] = JIT_REG_FREE;
-        } else {
-            temp_load_home(s, e->t, e->reg);
-            ts->coherent = true;
+        if (!progress) {
+            /* every pending target holds another pending value: spill one */
+            for (int k = 0; k < lab->entry_count; k++) {
+                if (pending & (1u << k)) {
+                    int u = s->reg_owner[entry_at(s, lab, k)->reg];
+
+                    jit_temp_store(s, u);
+                    temp_unreg(s, u, false);
+                    break;
+                }
+            }
         }
-        s->reg_owner[e->reg] = e->t;
-        ts->loc = JIT_LOC_REG;
-        ts->reg = e->reg;
+    }
+    /* The code after the label takes these as current in memory. */
+    for (int k = 0; k < lab->entry_count; k++) {
+        if (entry_at(s, lab, k)->coherent) {
+            jit_temp_store(s, entry_at(s, lab, k)->t);
+        }
     }
     return true;
 }
@@ -731,6 +791,16 @@ void jit_entry_lock(JitGen *s, IRLabel l)
     }
 }
 
+static bool entry_coherent(JitGen *s, JitLabel *lab, int t)
+{
+    for (int k = 0; k < lab->entry_count; k++) {
+        if ((int)entry_at(s, lab, k)->t == t) {
+            return entry_at(s, lab, k)->coherent;
+        }
+    }
+    return false;
+}
+
 void jit_entry_bind(JitGen *s, IRLabel l)
 {
     JitLabel *lab = &s->labels[l];
@@ -747,8 +817,8 @@ void jit_entry_bind(JitGen *s, IRLabel l)
             continue;
         }
         if (keep & (1u << r)) {
-            /* Dirty on some way in: the meet of all of them. */
-            jit_ts(s, t)->coherent = false;
+            /* Dirty unless every way in wrote it back (conform did). */
+            jit_ts(s, t)->coherent = entry_coherent(s, lab, t);
         } else {
             g_assert(jit_ts(s, t)->coherent);
             temp_unreg(s, t, false);

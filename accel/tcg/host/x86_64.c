@@ -448,6 +448,7 @@ static bool gen_tb(JitGen *s, IRContext *ctx, TranslationBlock *tb)
         s->tb_start = start;
         jit_liveness(s);
         jit_insn_flow(s);
+        jit_find_exit_labels(s);
         if (s->dyn_insn) {
             /* The first spill slot keeps the running insn's index. */
             s->dyn_slot = 0;
@@ -481,7 +482,7 @@ static bool gen_tb(JitGen *s, IRContext *ctx, TranslationBlock *tb)
     }
     /* Code that runs off the end of the IR (no exit) traps. */
     x86_ud2(&s->code);
-    if (s->code.pos + s->slow_paths->len * 80 + (s->insn_words->len + 2) * 16 + 64 >
+    if (s->code.pos + s->slow_paths->len * 160 + (s->insn_words->len + 2) * 16 + 64 >
         s->limit) {
         return false;
     }

@@ -67,12 +67,15 @@ typedef struct JitLabel {
     int32_t insn_in;           /* dataflow: joined over the branches to it */
     int32_t entry_start;       /* its entry state: JitGen.entries[start..+count) */
     int32_t entry_count;       /* -1: none (everything is in memory there) */
+    bool exit_only;            /* its block is just exit_tb exit_value */
+    uint64_t exit_value;
 } JitLabel;
 
-/* In a label's entry state: temp t is in register reg (and in memory). */
+/* In a label's entry state: temp t is in register reg. */
 typedef struct JitEntry {
     IRTempIdx t;
     int8_t reg;
+    bool coherent;             /* also current in memory on every way in */
 } JitEntry;
 
 typedef struct JitFixup {
@@ -86,6 +89,7 @@ typedef enum {
     JIT_SLOW_ALIGN,
     JIT_SLOW_TLB_LD,           /* addr in rsi; result in rax */
     JIT_SLOW_TLB_ST,           /* addr in rsi, value in rdx */
+    JIT_SLOW_EXIT,             /* a brcond to an exit_tb: write back, leave */
 } JitSlowKind;
 
 typedef struct JitSlowPath {
@@ -95,6 +99,12 @@ typedef struct JitSlowPath {
     uint32_t mop;              /* TLB: MemOp | mmu_idx << 8 */
     int32_t insn;              /* the insn running there (JIT_INSN_*) */
     uint32_t rejoin;           /* TLB: buffer position to jump back to */
+    /* EXIT: the globals dirty in registers at the branch (register mask,
+     * their env offsets and widths), the frame to release, the exit value. */
+    uint16_t exit_regs, exit_regs64;
+    int32_t exit_ofs[X86_NB_REGS];
+    int32_t frame_extra;
+    uint64_t exit_value;
 } JitSlowPath;
 
 /*
@@ -154,6 +164,15 @@ typedef struct JitGen {
     uintptr_t epilogue;        /* run addresses in the prologue code */
     uintptr_t epilogue_zero;   /* returns 0 */
 } JitGen;
+
+/* ---- x86_64-ops.c: out-of-line exits ---- */
+
+/* The registers holding globals not yet written back: mask, which of
+ * them are 64-bit, and each one's env offset (ofs[reg]). */
+uint16_t jit_dirty_globals(JitGen *s, uint16_t *is64, int32_t *ofs);
+/* Marks the labels whose block is nothing but an exit_tb. */
+void jit_find_exit_labels(JitGen *s);
+void jit_emit_exit_path(JitGen *s, const JitSlowPath *sp);
 
 /* ---- x86_64.c: for tests and tools ---- */
 
