@@ -186,8 +186,9 @@ static void riscv_cpu_reset(CPUState *cs)
 
 static void riscv_get_tb_cpu_state(CPUState *cs, uint64_t *pc, uint32_t *flags)
 {
+    /* translate.h's RISCV_TB_FLAGS_FRM_MASK */
     *pc = riscv_cpu(cs)->pc;
-    *flags = 0;
+    *flags = riscv_cpu(cs)->frm & 7;
 }
 
 static void riscv_restore_state_to_opc(CPUState *cs, const TranslationBlock *tb,

@@ -22,7 +22,12 @@ typedef struct DisasContext {
     unsigned ilen;              /* its length: 2 or 4 */
     uint64_t pc;                /* its address (= base.pc_next before advancing) */
     uint64_t pc_succ;           /* the address after it */
+    int frm;                    /* fcsr.frm when the TB runs (a TB flag) */
 } DisasContext;
+
+/* TB flags: the dynamic rounding mode, so FP instructions with rm = DYN
+ * know it at translation time (an invalid frm makes them illegal). */
+#define RISCV_TB_FLAGS_FRM_MASK 7
 
 /* The IR globals (translate.c registers them). cpu_gpr[0] is never used:
  * get_gpr/dest_gpr handle x0. */
@@ -72,11 +77,24 @@ static inline void gen_call(DisasContext *ctx, const IRHelperInfo *info,
     ir_call(ctx->ir, info, ret, args);
 }
 
-/* The rounding-mode argument of an FP helper: a static rm (0..4), or
- * RISCV_RM_DYN; false for the reserved 5 and 6. */
+/* Whether an rm field is a static mode (0..4) or DYN. */
 static inline bool rm_valid(int rm)
 {
     return rm <= RISCV_RM_RMM || rm == RISCV_RM_DYN;
+}
+
+/*
+ * The rounding mode an FP instruction uses: its static rm (0..4), or for
+ * rm = DYN the frm this TB was translated for. -1 when the encoding is
+ * reserved (rm 5 or 6) or frm is invalid: the instruction is illegal
+ * (its trans_ returns false).
+ */
+static inline int fp_rounding_mode(const DisasContext *ctx, int rm)
+{
+    if (rm == RISCV_RM_DYN) {
+        rm = ctx->frm;
+    }
+    return rm <= RISCV_RM_RMM ? rm : -1;
 }
 
 /*
