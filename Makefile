@@ -44,6 +44,7 @@ check-nomodules: deps
 # Benchmark executables (tests/bench/meson.build) run one after the other,
 # then any scripts in tests/bench.
 bench: build
+	@scripts/install-deps.sh --bench
 	@for b in $(BUILD)/tests/bench/bench-*; do \
 	    if [ -f "$$b" ] && [ -x "$$b" ]; then "$$b" || exit 1; echo; fi; \
 	done

@@ -5,7 +5,7 @@
  */
 #include <errno.h>
 
-#include "linux-user/user.h"
+#include "linux-user/signal-proc.h"
 #include "proteus/log.h"
 
 static __thread TaskState *current_task;
@@ -26,6 +26,7 @@ TaskState *task_new(CPUState *cpu)
 
     ts->cpu = cpu;
     ts->tid = gettid();
+    ts->sigmask = signal_host_mask();
     return ts;
 }
 
@@ -46,6 +47,7 @@ static void cpu_loop_syscall(TaskState *ts)
     ret = do_syscall(ts, nr, args);
     if (ret == SYSCALL_RESTART) {
         arch->rewind_syscall(ts->cpu);
+        ts->syscall_restarting = true;
     } else if (ret != SYSCALL_NO_RESULT) {
         arch->set_syscall_result(ts->cpu, ret);
     }
@@ -71,8 +73,13 @@ void cpu_loop(TaskState *ts)
     CPUState *cpu = ts->cpu;
 
     cpu->exit_on_exception = true;
+    signal_thread_init(ts);
     for (;;) {
-        int excp = cpu_exec(cpu);
+        int excp;
+
+        signal_guest_running = 1;
+        excp = cpu_exec(cpu);
+        signal_guest_running = 0;
 
         if (excp == arch->syscall_exception) {
             cpu_loop_syscall(ts);

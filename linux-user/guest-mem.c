@@ -7,6 +7,14 @@
  * the guest's space between two guest calls. The flags map is split in
  * chunks of 64 Ki pages (256 MiB of guest space each) allocated on first
  * use, so a 256 GiB space costs a few KiB until the guest maps something.
+ *
+ * Self-modifying code: a guest-writable page that translated code came
+ * from is kept read-only on the host (GUEST_PAGE_CODE), so the first write
+ * to it faults; signal.c's handler then calls guest_mem_code_written, which
+ * makes it writable again and invalidates the page's TBs before the write
+ * is retried. Lock order: the TB lock, then gm.lock (the translator calls
+ * guest_mem_code_added with the TB lock held); TBs are invalidated only
+ * after gm.lock is released.
  */
 #include "linux-user/guest-mem.h"
 
@@ -18,6 +26,7 @@
 
 #include "accel/tcg/backend.h"
 #include "proteus/error.h"
+#include "proteus/translator.h"
 
 #define CHUNK_BITS 16
 #define CHUNK_PAGES ((uint64_t)1 << CHUNK_BITS)
@@ -113,8 +122,13 @@ bool guest_range_mapped(uint64_t addr, uint64_t len, unsigned prot_flags)
     }
     unsigned want = prot_flags | GUEST_PAGE_VALID;
     for (uint64_t a = addr & GUEST_PAGE_MASK; a < addr + len; a += GUEST_PAGE_SIZE) {
-        if ((guest_page_flags(a) & want) != want) {
+        unsigned flags = guest_page_flags(a);
+
+        if ((flags & want) != want) {
             return false;
+        }
+        if ((prot_flags & GUEST_PAGE_WRITE) && (flags & GUEST_PAGE_CODE)) {
+            guest_mem_code_written(a);
         }
     }
     return true;
@@ -143,6 +157,81 @@ static unsigned prot_to_flags(int prot)
            ((prot & PROT_READ) ? GUEST_PAGE_READ : 0) |
            ((prot & PROT_WRITE) ? GUEST_PAGE_WRITE : 0) |
            ((prot & PROT_EXEC) ? GUEST_PAGE_EXEC : 0);
+}
+
+/* The host protection of a page with these flags: the guest's, without
+ * write while translated code depends on the page. */
+static int flags_to_host_prot(unsigned flags)
+{
+    return ((flags & GUEST_PAGE_READ) ? PROT_READ : 0) |
+           ((flags & GUEST_PAGE_EXEC) ? PROT_EXEC : 0) |
+           ((flags & (GUEST_PAGE_WRITE | GUEST_PAGE_CODE)) == GUEST_PAGE_WRITE ? PROT_WRITE : 0);
+}
+
+/* Whether a page of [start, end) had translated code. */
+static bool range_has_code(uint64_t start, uint64_t end)
+{
+    for (uint64_t a = start; a < end; a += GUEST_PAGE_SIZE) {
+        uint8_t *chunk = gm.chunks[(a >> GUEST_PAGE_BITS) >> CHUNK_BITS];
+
+        if (!chunk) {
+            /* a free chunk: skip to its last page */
+            a |= (CHUNK_PAGES << GUEST_PAGE_BITS) - 1;
+            a &= GUEST_PAGE_MASK;
+            continue;
+        }
+        if (chunk[(a >> GUEST_PAGE_BITS) & (CHUNK_PAGES - 1)] & GUEST_PAGE_CODE) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void guest_mem_code_added(uint64_t addr)
+{
+    addr &= GUEST_PAGE_MASK;
+    g_mutex_lock(&gm.lock);
+    unsigned flags = guest_page_flags(addr);
+    if ((flags & GUEST_PAGE_VALID) && !(flags & GUEST_PAGE_CODE)) {
+        flags |= GUEST_PAGE_CODE;
+        set_flags(addr, addr + GUEST_PAGE_SIZE, flags);
+        if (flags & GUEST_PAGE_WRITE) {
+            mprotect(gm.host + addr, GUEST_PAGE_SIZE, flags_to_host_prot(flags));
+        }
+    }
+    g_mutex_unlock(&gm.lock);
+}
+
+bool guest_mem_code_written(uint64_t addr)
+{
+    addr &= GUEST_PAGE_MASK;
+    g_mutex_lock(&gm.lock);
+    unsigned flags = guest_page_flags(addr);
+    bool writable = (flags & (GUEST_PAGE_VALID | GUEST_PAGE_WRITE)) ==
+                    (GUEST_PAGE_VALID | GUEST_PAGE_WRITE);
+    bool had_code = flags & GUEST_PAGE_CODE;
+    if (writable) {
+        /* Also when the flag is already clear: another thread lifted the
+         * protection first, and this makes sure the host agrees. */
+        flags &= ~GUEST_PAGE_CODE;
+        set_flags(addr, addr + GUEST_PAGE_SIZE, flags);
+        mprotect(gm.host + addr, GUEST_PAGE_SIZE, flags_to_host_prot(flags));
+    }
+    g_mutex_unlock(&gm.lock);
+    if (writable && had_code) {
+        tb_invalidate_range(addr, GUEST_PAGE_SIZE);
+    }
+    return writable;
+}
+
+void guest_mem_fork_prepare(void)
+{
+    g_mutex_lock(&gm.lock);
+}
+
+void guest_mem_fork_done(void)
+{
+    g_mutex_unlock(&gm.lock);
 }
 
 static bool range_free(uint64_t start, uint64_t end)
@@ -227,6 +316,7 @@ int64_t guest_mmap(uint64_t addr, uint64_t len, int prot, int flags,
 
     g_mutex_lock(&gm.lock);
     int64_t ret;
+    bool replaced_code = false;
     if (fixed) {
         if (!guest_range_in_space(addr, len)) {
             ret = -ENOMEM;
@@ -259,10 +349,14 @@ int64_t guest_mmap(uint64_t addr, uint64_t len, int prot, int flags,
         ret = -errno;
         goto out;
     }
+    replaced_code = range_has_code(addr, addr + len);
     set_flags(addr, addr + len, prot_to_flags(prot));
     ret = (int64_t)addr;
 out:
     g_mutex_unlock(&gm.lock);
+    if (replaced_code) {
+        tb_invalidate_range(addr, len);
+    }
     return ret;
 }
 
@@ -279,12 +373,17 @@ int guest_munmap(uint64_t addr, uint64_t len)
     void *p = mmap(gm.host + addr, len, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
     int ret = 0;
+    bool had_code = false;
     if (p == MAP_FAILED) {
         ret = -errno;
     } else {
+        had_code = range_has_code(addr, addr + len);
         set_flags(addr, addr + len, 0);
     }
     g_mutex_unlock(&gm.lock);
+    if (had_code) {
+        tb_invalidate_range(addr, len);
+    }
     return ret;
 }
 
@@ -299,6 +398,7 @@ int guest_mprotect(uint64_t addr, uint64_t len, int prot)
     }
     g_mutex_lock(&gm.lock);
     int ret = 0;
+    bool drop_code = false;
     /* as on Linux, every page of the range must be mapped */
     for (uint64_t a = addr; a < addr + len; a += GUEST_PAGE_SIZE) {
         if (!(guest_page_flags(a) & GUEST_PAGE_VALID)) {
@@ -310,8 +410,25 @@ int guest_mprotect(uint64_t addr, uint64_t len, int prot)
         ret = -errno;
         goto out;
     }
-    set_flags(addr, addr + len, prot_to_flags(prot));
+    for (uint64_t a = addr; a < addr + len; a += GUEST_PAGE_SIZE) {
+        unsigned code = guest_page_flags(a) & GUEST_PAGE_CODE;
+        unsigned flags = prot_to_flags(prot);
+
+        if (code && !(prot & PROT_EXEC)) {
+            /* no longer executable: its code must not run any more */
+            drop_code = true;
+        } else {
+            flags |= code;
+        }
+        set_flags(a, a + GUEST_PAGE_SIZE, flags);
+        if (flags & GUEST_PAGE_CODE && (prot & PROT_WRITE)) {
+            mprotect(gm.host + a, GUEST_PAGE_SIZE, flags_to_host_prot(flags));
+        }
+    }
 out:
     g_mutex_unlock(&gm.lock);
+    if (drop_code) {
+        tb_invalidate_range(addr, len);
+    }
     return ret;
 }

@@ -25,6 +25,10 @@
 #define GUEST_PAGE_WRITE  0x02
 #define GUEST_PAGE_EXEC   0x04
 #define GUEST_PAGE_VALID  0x08   /* mapped by the guest (any protection) */
+/* Translated code came from this page: while it is also guest-writable,
+ * its host copy is read-only so that a guest write faults and invalidates
+ * the code (self-modifying code). Not a protection the guest sees. */
+#define GUEST_PAGE_CODE   0x10
 
 /* The size user mode uses: the riscv64 Sv39 user half. */
 #define GUEST_MEM_DEFAULT_SIZE ((uint64_t)1 << 38)
@@ -49,7 +53,9 @@ static inline void *guest_to_host(uint64_t addr)
 /* true if [addr, addr + len) lies inside the guest space. */
 bool guest_range_in_space(uint64_t addr, uint64_t len);
 /* true if every page of [addr, addr + len) is mapped with all of prot_flags
- * (GUEST_PAGE_READ/WRITE/EXEC; 0 means just mapped). len 0 is true. */
+ * (GUEST_PAGE_READ/WRITE/EXEC; 0 means just mapped). len 0 is true.
+ * Asking for GUEST_PAGE_WRITE also lifts the code write-protection of the
+ * range (guest_mem_code_written), since the caller is about to write it. */
 bool guest_range_mapped(uint64_t addr, uint64_t len, unsigned prot_flags);
 /* The flags of the page containing addr (0 outside the space). */
 unsigned guest_page_flags(uint64_t addr);
@@ -66,6 +72,22 @@ int64_t guest_mmap(uint64_t addr, uint64_t len, int prot, int flags,
 /* Linux munmap/mprotect on guest addresses; 0 or a negative errno. */
 int guest_munmap(uint64_t addr, uint64_t len);
 int guest_mprotect(uint64_t addr, uint64_t len, int prot);
+/*
+ * Self-modifying code. guest_mem_code_added is tb_page_code_added_hook:
+ * the page at addr now has translated code (called with the TB lock held;
+ * it only write-protects). guest_mem_code_written: the guest (or the
+ * emulator on its behalf) wants to write the page at addr: if it is a
+ * write-protected code page, makes it writable again and invalidates its
+ * code. Returns false when the page is not guest-writable (a real fault).
+ */
+void guest_mem_code_added(uint64_t addr);
+bool guest_mem_code_written(uint64_t addr);
+
+/* Around fork: no guest mmap/munmap/mprotect runs while the caller forks
+ * (the child would inherit a held lock). */
+void guest_mem_fork_prepare(void);
+void guest_mem_fork_done(void);
+
 /* The highest free page-aligned range of len bytes (aligned to align, a power
  * of two >= the page size) ending at or below limit; 0 if none. */
 uint64_t guest_find_free(uint64_t len, uint64_t align, uint64_t limit);

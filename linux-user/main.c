@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "accel/tcg/backend.h"
@@ -32,11 +33,13 @@ typedef struct UserOptions {
     const char *log_file;
     const char *backend;
     const char *gdb_port;
+    const char *argv0;                /* -0: the program's argv[0], if not PROGRAM */
     GPtrArray *plugins;
     GPtrArray *env_set;               /* "VAR=VALUE" */
     GPtrArray *env_unset;
     bool strace;
-    int first_guest_arg;              /* index in argv of PROGRAM */
+    int first_guest_arg;              /* index in argv of the guest's argv[0] */
+    const char *binfmt_path;          /* PROGRAM when binfmt_misc started us */
 } UserOptions;
 
 static void user_usage(FILE *out, const char *prog)
@@ -53,6 +56,7 @@ static void user_usage(FILE *out, const char *prog)
             "  -d LIST           log categories (-d help)\n"
             "  -D FILE           log to FILE instead of stderr\n"
             "  -accel tcg[,backend=x86_64|interp]  the translator backend\n"
+            "  -0 ARGV0          the program's argv[0] (default: PROGRAM)\n"
             "  -g PORT           wait for gdb on PORT (not available yet)\n"
             "  -plugin PATH      load an instrumentation plugin (not available yet)\n"
             "  -h, -help         this text\n"
@@ -91,11 +95,36 @@ static bool user_parse_accel(UserOptions *o, const char *text, GError **errp)
     return true;
 }
 
+/*
+ * Started by binfmt_misc with proteus-binfmt's registration: its 'O' flag
+ * puts AT_EXECFD (the binary, opened by the kernel) in our auxv, which a
+ * normal start never has; its 'P' flag makes argv "us PATH ARGV0 ARGS...".
+ * The fd is closed so the guest does not inherit it.
+ */
+static bool user_started_by_binfmt(int argc)
+{
+    unsigned long fd;
+
+    errno = 0;
+    fd = getauxval(AT_EXECFD);
+    if (errno == ENOENT || argc < 3) {
+        return false;
+    }
+    close((int)fd);
+    return true;
+}
+
 /* Parses options up to PROGRAM. Returns 1 to go on, 0 to exit with status
  * 0 (help printed), -1 on error. */
 static int user_parse_args(UserOptions *o, int argc, char **argv, GError **errp)
 {
     int i;
+
+    if (user_started_by_binfmt(argc)) {
+        o->binfmt_path = argv[1];
+        o->first_guest_arg = 2;
+        return 1;
+    }
 
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
         const char *opt = argv[i] + (argv[i][1] == '-' ? 2 : 1);
@@ -118,7 +147,8 @@ static int user_parse_args(UserOptions *o, int argc, char **argv, GError **errp)
         }
         if (strcmp(opt, "L") && strcmp(opt, "E") && strcmp(opt, "U") &&
             strcmp(opt, "cpu") && strcmp(opt, "d") && strcmp(opt, "D") &&
-            strcmp(opt, "g") && strcmp(opt, "plugin") && strcmp(opt, "accel")) {
+            strcmp(opt, "g") && strcmp(opt, "plugin") && strcmp(opt, "accel") &&
+            strcmp(opt, "0")) {
             g_set_error(errp, PROTEUS_ERROR, PROTEUS_ERROR_INVALID,
                         "unknown option '%s' (-h lists the options)", argv[i]);
             return -1;
@@ -148,6 +178,8 @@ static int user_parse_args(UserOptions *o, int argc, char **argv, GError **errp)
             o->gdb_port = argv[i];
         } else if (!strcmp(opt, "plugin")) {
             g_ptr_array_add(o->plugins, argv[i]);
+        } else if (!strcmp(opt, "0")) {
+            o->argv0 = argv[i];
         } else if (!user_parse_accel(o, argv[i], errp)) {
             return -1;
         }
@@ -241,8 +273,13 @@ static CPUState *user_load(const UserOptions *o, int argc, char **argv, GError *
         return NULL;
     }
     env = user_guest_env(o);
+    /* argv[0] as -0 gave it (execve re-running proteus); the path stays AT_EXECFN */
+    g_autofree char **guest_argv = g_memdup2(argv, (argc + 1) * sizeof(char *));
+    if (o->argv0) {
+        guest_argv[0] = (char *)o->argv0;
+    }
     sp_params.argc = argc;
-    sp_params.argv = argv;
+    sp_params.argv = guest_argv;
     sp_params.envp = env;
     sp_params.execfn = argv[0];
     sp_params.hwcap = p->arch->hwcap(cpu);
@@ -337,7 +374,7 @@ static bool user_setup(UserOptions *o, int argc, char **argv, CPUState **cpu,
                     "no program to run (-h shows the usage)");
         return false;
     }
-    prog_path = argv[o->first_guest_arg];
+    prog_path = o->binfmt_path ? o->binfmt_path : argv[o->first_guest_arg];
 
     p->arch = user_pick_arch(o, prog_path, errp);
     if (!p->arch) {

@@ -9,6 +9,15 @@
  * Every syscall that can block (read/write on pipes, sockets and ttys,
  * poll/select/epoll, nanosleep, wait4, futex, accept/connect/recv/send,
  * pause...) goes through safe_syscall; quick ones call the host directly.
+ *
+ * A handler normally returns SYSCALL_RESTART as it is: the pc goes back
+ * onto the syscall instruction, and delivery either keeps it there (no
+ * handler ran, or the handler has SA_RESTART) or steps over it with
+ * -EINTR. Calls Linux never restarts after a handler (poll, select,
+ * sigsuspend, sigtimedwait, nanosleep's remaining time...) turn it into
+ * -EINTR themselves. The implementation is host-specific (x86-64:
+ * safe-syscall.c); signal.c's host handler calls
+ * safe_syscall_check_interrupted to close the race.
  */
 #ifndef LINUX_USER_SAFE_SYSCALL_H
 #define LINUX_USER_SAFE_SYSCALL_H

@@ -72,6 +72,10 @@ typedef struct LinuxArch {
      * with si_code and the fault address.
      */
     int (*exception_to_signal)(CPUState *cpu, int excp, int *si_code, uint64_t *addr);
+    /* A guest load/store faulted on the host at guest address addr (from
+     * signal.c's SIGSEGV handler): records the arch's page-fault exception
+     * and fault address, for cpu_exec to return. */
+    void (*set_mem_fault)(CPUState *cpu, uint64_t addr, bool is_write);
     uint64_t (*get_sp)(CPUState *cpu);
     void (*set_sp)(CPUState *cpu, uint64_t sp);
     void (*set_tls)(CPUState *cpu, uint64_t tls);
@@ -124,6 +128,7 @@ struct TaskState {
     uint64_t altstack_sp, altstack_size;
     int altstack_flags;
     bool in_sigsuspend;               /* restore saved_mask after delivery */
+    bool syscall_restarting;          /* pc is back on a syscall that returned SYSCALL_RESTART */
     GuestSigset saved_mask;
     bool vfork_child;
 };

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages that building and testing proteus need, when
-# any is missing: as root directly, otherwise through sudo.
+# any is missing: as root directly, otherwise through sudo. With --bench,
+# also what the benchmarks compare against (qemu-user).
 set -eu
 
 packages="
@@ -17,6 +18,9 @@ libcapstone-dev
 gcc-riscv64-linux-gnu
 libc6-dev-riscv64-cross
 "
+if [ "${1:-}" = "--bench" ]; then
+    packages="$packages qemu-user"
+fi
 
 missing=""
 for p in $packages; do

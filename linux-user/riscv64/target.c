@@ -84,6 +84,8 @@ static void riscv64_set_syscall_result(CPUState *cpu, int64_t ret)
 static void riscv64_skip_syscall(CPUState *cpu)
 {
     riscv_cpu(cpu)->pc += 4;
+    /* Linux drops the LR reservation on every return from a trap. */
+    riscv_cpu(cpu)->load_res = -1;
 }
 
 static void riscv64_rewind_syscall(CPUState *cpu)
@@ -109,7 +111,9 @@ static int riscv64_exception_to_signal(CPUState *cpu, int excp, int *si_code,
     case RISCV_EXCP_INST_ADDR_MIS:
     case RISCV_EXCP_LOAD_ADDR_MIS:
     case RISCV_EXCP_STORE_AMO_ADDR_MIS:
+        /* Linux reports the pc for misaligned accesses, not the address */
         *si_code = BUS_ADRALN;
+        *addr = c->pc;
         return SIGBUS;
     case RISCV_EXCP_INST_ACCESS_FAULT:
     case RISCV_EXCP_LOAD_ACCESS_FAULT:
@@ -169,6 +173,7 @@ const LinuxArch linux_arch_riscv64 = {
     .rewind_syscall = riscv64_rewind_syscall,
     .syscall_exception = RISCV_EXCP_U_ECALL,
     .exception_to_signal = riscv64_exception_to_signal,
+    .set_mem_fault = riscv64_set_mem_fault,
     .get_sp = riscv64_get_sp,
     .set_sp = riscv64_set_sp,
     .set_tls = riscv64_set_tls,

@@ -16,5 +16,6 @@ bool riscv64_setup_rt_frame(TaskState *ts, int sig, const siginfo_t *info,
                             uint64_t handler, uint64_t flags, uint64_t restorer,
                             GuestSigset old_mask);
 bool riscv64_restore_rt_frame(TaskState *ts, GuestSigset *mask);
+void riscv64_set_mem_fault(CPUState *cpu, uint64_t addr, bool is_write);
 
 #endif

@@ -5,9 +5,11 @@
  *
  * Every argument is a raw 64-bit register value: f-register contents
  * (singles NaN-boxed; an improperly boxed single reads as the canonical
- * NaN), integer register contents, or a rounding mode (0..4, or
- * RISCV_RM_DYN for frm). Single results come back NaN-boxed. The helpers
- * accrue the exception flags into cpu->fflags, which is not an IR global.
+ * NaN), integer register contents, or a rounding mode: always a real
+ * one, 0..4 (the translator resolves DYN from frm, a TB flag, and
+ * rejects the reserved modes). Single results come back NaN-boxed. The
+ * helpers accrue the exception flags into cpu->fflags, which is not an IR
+ * global; none reads or writes a global or raises.
  */
 #ifndef TARGET_RISCV_FPU_HELPER_H
 #define TARGET_RISCV_FPU_HELPER_H
@@ -16,37 +18,22 @@
 
 #include "proteus/ir.h"
 
-/*
- * A helper with a rounding-mode argument has two call records: with a
- * static rm it reads no guest state and cannot raise; with RISCV_RM_DYN it
- * reads frm and raises an illegal-instruction exception when frm holds a
- * reserved mode, so the globals must be in memory first.
- */
-typedef struct RiscvFpHelper {
-    IRHelperInfo fixed;
-    IRHelperInfo dyn;
-} RiscvFpHelper;
-
-/* Declares helper_NAME_s and helper_NAME_d with their records. */
-#define RISCV_FP_DECLARE_RM(name, ...)                                       \
-    uint64_t helper_##name##_s(void *env, __VA_ARGS__, uint64_t rm);         \
-    uint64_t helper_##name##_d(void *env, __VA_ARGS__, uint64_t rm);         \
-    extern const RiscvFpHelper riscv_fp_##name##_s, riscv_fp_##name##_d;
+/* Declares helper_NAME_s and helper_NAME_d with their call records. */
 #define RISCV_FP_DECLARE(name, ...)                                          \
     uint64_t helper_##name##_s(void *env, __VA_ARGS__);                      \
     uint64_t helper_##name##_d(void *env, __VA_ARGS__);                      \
     extern const IRHelperInfo riscv_fp_##name##_s, riscv_fp_##name##_d;
 
 /* Arithmetic: fd = op(fs1, fs2[, fs3]). */
-RISCV_FP_DECLARE_RM(fadd, uint64_t a, uint64_t b)
-RISCV_FP_DECLARE_RM(fsub, uint64_t a, uint64_t b)
-RISCV_FP_DECLARE_RM(fmul, uint64_t a, uint64_t b)
-RISCV_FP_DECLARE_RM(fdiv, uint64_t a, uint64_t b)
-RISCV_FP_DECLARE_RM(fsqrt, uint64_t a)
-RISCV_FP_DECLARE_RM(fmadd, uint64_t a, uint64_t b, uint64_t c)
-RISCV_FP_DECLARE_RM(fmsub, uint64_t a, uint64_t b, uint64_t c)
-RISCV_FP_DECLARE_RM(fnmsub, uint64_t a, uint64_t b, uint64_t c)
-RISCV_FP_DECLARE_RM(fnmadd, uint64_t a, uint64_t b, uint64_t c)
+RISCV_FP_DECLARE(fadd, uint64_t a, uint64_t b, uint64_t rm)
+RISCV_FP_DECLARE(fsub, uint64_t a, uint64_t b, uint64_t rm)
+RISCV_FP_DECLARE(fmul, uint64_t a, uint64_t b, uint64_t rm)
+RISCV_FP_DECLARE(fdiv, uint64_t a, uint64_t b, uint64_t rm)
+RISCV_FP_DECLARE(fsqrt, uint64_t a, uint64_t rm)
+RISCV_FP_DECLARE(fmadd, uint64_t a, uint64_t b, uint64_t c, uint64_t rm)
+RISCV_FP_DECLARE(fmsub, uint64_t a, uint64_t b, uint64_t c, uint64_t rm)
+RISCV_FP_DECLARE(fnmsub, uint64_t a, uint64_t b, uint64_t c, uint64_t rm)
+RISCV_FP_DECLARE(fnmadd, uint64_t a, uint64_t b, uint64_t c, uint64_t rm)
 
 /* fmin/fmax (fd), feq/flt/fle (rd = 0/1), fclass (rd = the class bit). */
 RISCV_FP_DECLARE(fmin, uint64_t a, uint64_t b)
@@ -57,19 +44,19 @@ RISCV_FP_DECLARE(fle, uint64_t a, uint64_t b)
 RISCV_FP_DECLARE(fclass, uint64_t a)
 
 /* Conversions to integers: rd = the saturated, sign-extended result. */
-RISCV_FP_DECLARE_RM(fcvt_w, uint64_t a)
-RISCV_FP_DECLARE_RM(fcvt_wu, uint64_t a)
-RISCV_FP_DECLARE_RM(fcvt_l, uint64_t a)
-RISCV_FP_DECLARE_RM(fcvt_lu, uint64_t a)
+RISCV_FP_DECLARE(fcvt_w, uint64_t a, uint64_t rm)
+RISCV_FP_DECLARE(fcvt_wu, uint64_t a, uint64_t rm)
+RISCV_FP_DECLARE(fcvt_l, uint64_t a, uint64_t rm)
+RISCV_FP_DECLARE(fcvt_lu, uint64_t a, uint64_t rm)
 /* From integers: fd = (float) rs1, as the suffix says rs1 is read. */
-RISCV_FP_DECLARE_RM(fcvt_from_w, uint64_t a)
-RISCV_FP_DECLARE_RM(fcvt_from_wu, uint64_t a)
-RISCV_FP_DECLARE_RM(fcvt_from_l, uint64_t a)
-RISCV_FP_DECLARE_RM(fcvt_from_lu, uint64_t a)
+RISCV_FP_DECLARE(fcvt_from_w, uint64_t a, uint64_t rm)
+RISCV_FP_DECLARE(fcvt_from_wu, uint64_t a, uint64_t rm)
+RISCV_FP_DECLARE(fcvt_from_l, uint64_t a, uint64_t rm)
+RISCV_FP_DECLARE(fcvt_from_lu, uint64_t a, uint64_t rm)
 
 /* Between the formats: fcvt.s.d and fcvt.d.s. */
 uint64_t helper_fcvt_s_d(void *env, uint64_t a, uint64_t rm);
 uint64_t helper_fcvt_d_s(void *env, uint64_t a, uint64_t rm);
-extern const RiscvFpHelper riscv_fp_fcvt_s_d, riscv_fp_fcvt_d_s;
+extern const IRHelperInfo riscv_fp_fcvt_s_d, riscv_fp_fcvt_d_s;
 
 #endif

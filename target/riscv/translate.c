@@ -184,26 +184,44 @@ static const char *rv_fence(int set)
     return buf;
 }
 
+#include "disas_fp.c.inc"
 #include "decode-insn32.c.inc"
+#include "decode-insn32b.c.inc"
+#include "decode-insn16.c.inc"
+#include "decode-insn32fp.c.inc"
+#include "decode-insn16fp.c.inc"
 #include "trans_rvi.c.inc"
 #include "trans_rvm.c.inc"
 #include "trans_rva.c.inc"
 #include "trans_rvzicsr.c.inc"
+#include "trans_rvc.c.inc"
+#include "trans_rvzba.c.inc"
+#include "trans_rvzbb.c.inc"
+#include "trans_rvzbs.c.inc"
+#include "trans_rvzicond.c.inc"
+#include "trans_rvf.c.inc"
+#include "trans_rvd.c.inc"
 
 typedef bool DecodeFn(DisasContext *ctx, uint32_t insn);
 typedef bool DisasFn(uint32_t insn, char *buf, size_t len);
 
 static DecodeFn *const decoders32[] = {
     decode_insn32,
+    decode_insn32b,
+    decode_insn32fp,
 };
 static DisasFn *const disassemblers32[] = {
     disas_insn32,
+    disas_insn32b,
+    disas_insn32fp,
 };
 static DecodeFn *const decoders16[] = {
-    NULL,
+    decode_insn16,
+    decode_insn16fp,
 };
 static DisasFn *const disassemblers16[] = {
-    NULL,
+    disas_insn16,
+    disas_insn16fp,
 };
 
 unsigned riscv_disas(uint64_t pc, const uint8_t *bytes, unsigned avail, char *buf,
@@ -261,6 +279,7 @@ static void riscv_init_disas_context(DisasContextBase *db, CPUState *cs)
 
     ctx->ir = db->ir;
     ctx->exts = riscv_cpu(cs)->exts;
+    ctx->frm = db->tb->flags & RISCV_TB_FLAGS_FRM_MASK;
 }
 
 static void riscv_insn_start(DisasContextBase *db, CPUState *cs)
