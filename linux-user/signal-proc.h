@@ -39,9 +39,6 @@ void signal_set_mask(TaskState *ts, GuestSigset mask);
 void signal_thread_init(TaskState *ts);
 void signal_thread_exit(TaskState *ts);
 
-/* Where the JIT's code buffer is (again after fork gave the child its own). */
-void signal_note_code_buffer(void);
-
 /* The calling thread's host mask as a guest set (a new process inherits it). */
 GuestSigset signal_host_mask(void);
 

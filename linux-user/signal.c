@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 #include "accel/tcg/backend.h"
-#include "accel/tcg/host/x86_64.h"
 #include "linux-user/safe-syscall.h"
 #include "linux-user/signal-proc.h"
 #include "proteus/log.h"
@@ -81,8 +80,6 @@ static __thread siginfo_t forced_info;
 /* The guest fault being returned came from a host SIGBUS (a file mapping
  * past the end of its file): the guest gets SIGBUS too. */
 static __thread bool fault_was_sigbus;
-/* The JIT's code buffer (where generated code runs), see guest_code_at. */
-static uintptr_t jit_code_start, jit_code_end;
 
 static GuestSigset sigbit(int sig)
 {
@@ -188,31 +185,20 @@ static void write_stderr(const char *text)
 
 /*
  * Whether a host fault at retaddr - 1 comes from a guest instruction. For
- * the JIT, only an address inside the code buffer is asked about (find_insn
+ * the JIT, only an address inside generated code is asked about (find_insn
  * takes the JIT's lock, which a fault in the JIT's own C code may hold);
  * the interpreter knows its running instruction without a lock.
  */
 static bool guest_code_at(uintptr_t retaddr)
 {
+    const IRBackend *backend = tcg_backend();
     const TranslationBlock *tb;
     uint64_t words[3];
 
-    if (tcg_backend() == &ir_backend_x86_64 &&
-        (retaddr <= jit_code_start || retaddr > jit_code_end)) {
+    if (backend->in_code && !backend->in_code(retaddr - 1)) {
         return false;
     }
-    return tcg_backend()->find_insn(retaddr, &tb, words);
-}
-
-void signal_note_code_buffer(void)
-{
-    JitBufferInfo info;
-
-    if (tcg_backend() == &ir_backend_x86_64) {
-        jit_x86_64_buffer_info(&info);
-        jit_code_start = (uintptr_t)info.rx;
-        jit_code_end = (uintptr_t)info.rx + info.size;
-    }
+    return backend->find_insn(retaddr, &tb, words);
 }
 
 /* A hardware SIGSEGV/SIGBUS. Returns to retry the access (or to die by
@@ -576,7 +562,6 @@ void signal_init(void)
     host_rtmin = SIGRTMIN;
     host_rtmax = SIGRTMAX;
     tb_page_code_added_hook = guest_mem_code_added;
-    signal_note_code_buffer();
 
     g_mutex_lock(&sigact_lock);
     for (int sig = 1; sig <= GUEST_NSIG; sig++) {

@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "accel/tcg/host/x86_64.h"
+#include "accel/tcg/backend.h"
 #include "linux-user/safe-syscall.h"
 #include "linux-user/signal-proc.h"
 #include "proteus/log.h"
@@ -179,23 +179,19 @@ static int64_t clone_thread(TaskState *ts, const CloneRequest *req)
 }
 
 /*
- * In a fork child: the x86-64 JIT's code buffer is a shared memfd mapped
- * twice, which fork does not copy; code the child generates would land in
- * the parent's buffer. The child gets a buffer of its own, and forgets the
- * TBs that pointed into the old one.
+ * In a fork child: the JIT's code buffer is shared memory, which fork does
+ * not copy; code the child generates would land in the parent's buffer.
+ * The child gets a buffer of its own (the backend's after_fork) and
+ * forgets the TBs that pointed into the old one.
  */
 static void fork_child_own_code(CPUState *cpu)
 {
-    if (tcg_backend() == &ir_backend_x86_64) {
-        g_autoptr(GError) err = NULL;
-        JitBufferInfo info;
+    const IRBackend *backend = tcg_backend();
+    g_autoptr(GError) err = NULL;
 
-        jit_x86_64_buffer_info(&info);
-        if (info.dual_mapped && !jit_x86_64_set_buffer_size(info.size, &err)) {
-            fprintf(stderr, "proteus: fork: %s\n", err->message);
-            _exit(127);
-        }
-        signal_note_code_buffer();
+    if (backend->after_fork && !backend->after_fork(&err)) {
+        fprintf(stderr, "proteus: fork: %s\n", err->message);
+        _exit(127);
     }
     tb_flush(cpu);
 }

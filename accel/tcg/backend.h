@@ -62,6 +62,13 @@ typedef struct IRBackend {
     bool (*find_insn)(uintptr_t retaddr, const TranslationBlock **tb, uint64_t words[3]);
     /* Forgets every TB's code (the cache is full or was flushed). */
     void (*flush)(void);
+    /* Whether host address pc lies in generated code; lock-free, so a
+     * signal handler may ask. NULL: the backend generates no host code
+     * (a fault during its exec is a guest access). */
+    bool (*in_code)(uintptr_t pc);
+    /* In a child after fork(): make code generation private to this
+     * process (the caller then flushes every TB). NULL: nothing to do. */
+    bool (*after_fork)(GError **errp);
 } IRBackend;
 
 extern const IRBackend ir_backend_interp;

@@ -77,12 +77,6 @@ static inline void gen_call(DisasContext *ctx, const IRHelperInfo *info,
     ir_call(ctx->ir, info, ret, args);
 }
 
-/* Whether an rm field is a static mode (0..4) or DYN. */
-static inline bool rm_valid(int rm)
-{
-    return rm <= RISCV_RM_RMM || rm == RISCV_RM_DYN;
-}
-
 /*
  * The rounding mode an FP instruction uses: its static rm (0..4), or for
  * rm = DYN the frm this TB was translated for. -1 when the encoding is

@@ -619,6 +619,29 @@ static void x86_64_flush(void)
     g_mutex_unlock(&jit.lock);
 }
 
+/* Lock-free: a signal handler asks, possibly while this thread holds the lock. */
+static bool x86_64_in_code(uintptr_t pc)
+{
+    uintptr_t rx = (uintptr_t)__atomic_load_n(&jit.rx, __ATOMIC_ACQUIRE);
+    size_t size = __atomic_load_n(&jit.size, __ATOMIC_ACQUIRE);
+
+    return rx && pc >= rx && pc < rx + size;
+}
+
+/* The buffer is a shared memfd mapping, which fork does not copy: the
+ * child maps one of its own (the caller then flushes every TB). */
+static bool x86_64_after_fork(GError **errp)
+{
+    size_t size;
+    bool dual;
+
+    g_mutex_lock(&jit.lock);
+    size = jit.size;
+    dual = jit.dual;
+    g_mutex_unlock(&jit.lock);
+    return !dual || jit_x86_64_set_buffer_size(size, errp);
+}
+
 const IRBackend ir_backend_x86_64 = {
     .name = "x86_64",
     .init = x86_64_init,
@@ -627,6 +650,8 @@ const IRBackend ir_backend_x86_64 = {
     .exec = x86_64_exec,
     .find_insn = x86_64_find_insn,
     .flush = x86_64_flush,
+    .in_code = x86_64_in_code,
+    .after_fork = x86_64_after_fork,
 };
 
 /* ---- for tests and tools ---- */
