@@ -169,6 +169,27 @@ static inline void riscv_set_fcsr(RiscvCPU *cpu, uint32_t v)
 unsigned riscv_disas(uint64_t pc, const uint8_t *bytes, unsigned avail, char *buf,
                      size_t len);
 
+/* ---- system mode (privileged architecture: cpu_helper.c, csr.c, mmu.c) ---- */
+
+/* Interrupt lines into a hart: their mip bit numbers (priv spec 3.1.9). */
+enum {
+    RISCV_IRQ_SSIP = 1,
+    RISCV_IRQ_MSIP = 3,
+    RISCV_IRQ_STIP = 5,
+    RISCV_IRQ_MTIP = 7,
+    RISCV_IRQ_SEIP = 9,
+    RISCV_IRQ_MEIP = 11,
+};
+
+/* A hart for a machine: M-mode at reset_pc with mhartid = hartid and
+ * softmmu memory (ir_mem_model must be IR_MEM_SOFTMMU). */
+RiscvCPU *riscv_cpu_new_system(uint32_t exts, uint32_t hartid, uint64_t reset_pc);
+/* Raises or lowers an interrupt line (a device, with the BQL held, or any
+ * thread); wakes the hart if that makes an interrupt pending. */
+void riscv_cpu_set_irq(RiscvCPU *cpu, int irq, int level);
+/* Where the time CSR reads from (the CLINT's mtime), in timebase ticks. */
+void riscv_cpu_set_rdtime(RiscvCPU *cpu, uint64_t (*rdtime)(void *opaque), void *opaque);
+
 /* Installs the hooks the translator core calls back (unaligned atomics). */
 void riscv_helpers_init(void);
 

@@ -43,19 +43,23 @@ static uint64_t riscv_counter_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
+static bool riscv_is_fp_csr(unsigned csr)
+{
+    return csr == RISCV_CSR_FFLAGS || csr == RISCV_CSR_FRM || csr == RISCV_CSR_FCSR;
+}
+
 /* Reads csr into *val; false if the CPU has no such CSR. */
 static bool riscv_csr_read(RiscvCPU *cpu, unsigned csr, uint64_t *val)
 {
-    switch (csr) {
-    case RISCV_CSR_FFLAGS:
-    case RISCV_CSR_FRM:
-    case RISCV_CSR_FCSR:
+    if (riscv_is_fp_csr(csr)) {
         if (!riscv_has_ext(cpu, RISCV_EXT_F)) {
             return false;
         }
         *val = csr == RISCV_CSR_FFLAGS ? cpu->fflags :
                csr == RISCV_CSR_FRM ? cpu->frm : riscv_get_fcsr(cpu);
         return true;
+    }
+    switch (csr) {
     case RISCV_CSR_CYCLE:
     case RISCV_CSR_INSTRET:
     case RISCV_CSR_TIME:
@@ -75,25 +79,18 @@ static bool riscv_csr_read(RiscvCPU *cpu, unsigned csr, uint64_t *val)
 /* Writes csr; false if it does not exist or is read-only. */
 static bool riscv_csr_write(RiscvCPU *cpu, unsigned csr, uint64_t val)
 {
-    switch (csr) {
-    case RISCV_CSR_FFLAGS:
-    case RISCV_CSR_FRM:
-    case RISCV_CSR_FCSR:
-        if (!riscv_has_ext(cpu, RISCV_EXT_F)) {
-            return false;
-        }
-        if (csr == RISCV_CSR_FFLAGS) {
-            cpu->fflags = val & 0x1f;
-        } else if (csr == RISCV_CSR_FRM) {
-            cpu->frm = val & 7;
-        } else {
-            riscv_set_fcsr(cpu, val);
-        }
-        return true;
-    default:
-        /* the counters are read-only in user mode (0xc00.. are URO) */
+    /* the counters are read-only in user mode (0xc00.. are URO) */
+    if (!riscv_is_fp_csr(csr) || !riscv_has_ext(cpu, RISCV_EXT_F)) {
         return false;
     }
+    if (csr == RISCV_CSR_FFLAGS) {
+        cpu->fflags = val & 0x1f;
+    } else if (csr == RISCV_CSR_FRM) {
+        cpu->frm = val & 7;
+    } else {
+        riscv_set_fcsr(cpu, val);
+    }
+    return true;
 }
 
 __attribute__((noinline))
