@@ -17,6 +17,9 @@ libfdt-dev
 libcapstone-dev
 gcc-riscv64-linux-gnu
 libc6-dev-riscv64-cross
+device-tree-compiler
+opensbi
+u-boot-qemu
 "
 if [ "${1:-}" = "--bench" ]; then
     packages="$packages qemu-user"

@@ -15,11 +15,13 @@
 #include "proteus-config.h"
 #include "accel/tcg/backend.h"
 #include "proteus/chardev.h"
+#include "proteus/cpus.h"
 #include "proteus/log.h"
 #include "proteus/machine.h"
 #include "proteus/main-loop.h"
 #include "proteus/module.h"
 #include "proteus/options.h"
+#include "proteus/translator.h"
 #include "system/qtest.h"
 #include "system/system.h"
 
@@ -505,6 +507,53 @@ static bool create_serial_ports(SystemConfig *cfg, GError **errp)
     return true;
 }
 
+/*
+ * Sets up the translator for the machine's CPUs from the first "tcg" of
+ * -accel (kvm is not available: skipped): its backend (default the JIT,
+ * else the interpreter) and its threading (default one thread per vCPU).
+ */
+static bool tcg_setup(const char *accel, GError **errp)
+{
+    const IRBackend *backend = ir_backends[1] ? ir_backends[1] : ir_backends[0];
+    g_auto(GStrv) choices = g_strsplit(accel ? accel : "tcg", ":", -1);
+    g_autoptr(OptList) opts = NULL;
+
+    for (char **c = choices; *c && !opts; c++) {
+        opts = opt_list_parse(*c, "-accel", "accelerator name", errp);
+        if (!opts) {
+            return false;
+        }
+        if (strcmp(opts->head, "tcg") != 0) {
+            g_clear_pointer(&opts, opt_list_free);
+        }
+    }
+    if (!opts) {
+        error_setg_code(errp, PROTEUS_ERROR_INVALID,
+                        "-accel %s: no available accelerator (this build runs tcg)", accel);
+        return false;
+    }
+    for (guint i = 0; i < opts->items->len; i++) {
+        OptItem *it = g_ptr_array_index(opts->items, i);
+
+        if (strcmp(it->key, "backend") == 0) {
+            for (const IRBackend *const *b = ir_backends; *b; b++) {
+                if (strcmp(it->value, (*b)->name) == 0) {
+                    backend = *b;
+                }
+            }
+        } else if (strcmp(it->key, "thread") == 0) {
+            cpus_set_single_thread(strcmp(it->value, "single") == 0);
+        }
+    }
+    /* before the first translation: guest accesses go through the TLB */
+    ir_mem_model = IR_MEM_SOFTMMU;
+    if (!tcg_exec_init(backend, errp)) {
+        g_prefix_error(errp, "-accel tcg,backend=%s: ", backend->name);
+        return false;
+    }
+    return true;
+}
+
 static gboolean on_signal(gpointer data)
 {
     error_report("terminating on signal %d", GPOINTER_TO_INT(data));
@@ -516,6 +565,7 @@ static bool system_start(SystemConfig *cfg, int *status, GError **errp)
 {
     uint32_t mask = 0;
     bool answered = false;
+    bool run_cpus;
 
     if (is_help(cfg->log_items)) {
         log_print_categories(stdout);
@@ -583,6 +633,12 @@ static bool system_start(SystemConfig *cfg, int *status, GError **errp)
         }
     }
 
+    /* qtest drives the clock and the devices itself: no CPU runs */
+    run_cpus = !qtest_enabled() && !MACHINE_GET_CLASS(current_machine())->no_cpu;
+    if (run_cpus && !tcg_setup(cfg->accel, errp)) {
+        return false;
+    }
+
     g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
     g_unix_signal_add(SIGTERM, on_signal, GINT_TO_POINTER(SIGTERM));
     g_unix_signal_add(SIGHUP, on_signal, GINT_TO_POINTER(SIGHUP));
@@ -592,7 +648,12 @@ static bool system_start(SystemConfig *cfg, int *status, GError **errp)
     if (!qtest_enabled()) {
         clock_virtual_start();
     }
+    if (run_cpus) {
+        cpus_start(false);
+    }
+    /* the guest's system_shutdown_request() status, or a signal's 0 */
     *status = main_loop_run();
+    cpus_stop();
     return true;
 }
 

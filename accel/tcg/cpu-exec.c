@@ -185,10 +185,17 @@ void cpu_exit(CPUState *cpu)
     __atomic_store_n(&cpu->tb_exit_flag, 1, __ATOMIC_SEQ_CST);
 }
 
+void (*cpu_interrupt_wake_hook)(CPUState *cpu);
+
 void cpu_interrupt(CPUState *cpu, uint32_t mask)
 {
+    void (*wake)(CPUState *cpu) = __atomic_load_n(&cpu_interrupt_wake_hook, __ATOMIC_ACQUIRE);
+
     __atomic_or_fetch(&cpu->interrupt_request, mask, __ATOMIC_SEQ_CST);
     __atomic_store_n(&cpu->tb_exit_flag, 1, __ATOMIC_SEQ_CST);
+    if (wake) {
+        wake(cpu);
+    }
 }
 
 void cpu_reset_interrupt(CPUState *cpu, uint32_t mask)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "accel/tcg/backend.h"
+#include "accel/tcg/tb-internal.h"
 #include "proteus/cpu.h"
 #include "proteus/log.h"
 #include "proteus/main-loop.h"
@@ -28,9 +29,176 @@ static inline uint64_t entry_tag(const CPUTLBEntry *e, MMUAccessType type)
          : type == MMU_DATA_STORE ? e->addr_write : e->addr_code;
 }
 
+/* The flag bits of a tag (TLB_MMIO, TLB_NOTDIRTY) sit below the page. */
 static inline bool tag_has_page(uint64_t tag, uint64_t addr)
 {
-    return tag != TLB_INVALID && (tag & ~(uint64_t)TLB_MMIO) == (addr & TLB_PAGE_MASK);
+    return tag != TLB_INVALID && (tag & TLB_PAGE_MASK) == (addr & TLB_PAGE_MASK);
+}
+
+/* ---- translated code in RAM: coherence with guest stores ----
+ *
+ * TBs are cached by their virtual pc (tb-cache.c), but a store reaches
+ * RAM through a physical address, maybe through another virtual mapping
+ * or from another CPU. So this file tracks code by physical page:
+ *
+ *  - Whenever a frontend fetches instruction bytes to translate them
+ *    (tlb_probe_code, under tb_lock), the physical page is recorded in
+ *    code_pages with the virtual page it was fetched through.
+ *  - A TLB write entry of a recorded page carries TLB_NOTDIRTY: a flag
+ *    below the page bits, so the inline fast path never matches and every
+ *    store to the page takes the slow path. tlb_set_page adds it when it
+ *    installs such a page; recording a new page adds it to the existing
+ *    write entries of that page in every CPU (a compare-and-swap on the
+ *    tag; tlb_set_page writes tags under code_lock, so the two cannot miss
+ *    each other, and a concurrent flush only ends with the entry invalid).
+ *  - The slow path writes RAM, then, if the bytes changed, invalidates the
+ *    TBs overlapping the written bytes in each virtual page recorded for
+ *    the physical page (tb_invalidate_range). Writing first means a TB
+ *    translated concurrently from the old bytes is still caught. TBs of
+ *    the same virtual pages in other address spaces may go too: only
+ *    slower, never wrong.
+ *  - When none of those virtual pages holds TBs any more, the physical
+ *    page is dropped from code_pages and the writer's entry loses
+ *    TLB_NOTDIRTY (other CPUs' entries lose it at their next store there),
+ *    so firmware copying a kernel over old code pays one slow store per
+ *    page, not one per store. A translation recording the page meanwhile
+ *    keeps it: it bumps the page's generation, and it holds tb_lock from
+ *    the recording until its TB is in the cache, so the emptiness check
+ *    (tb_page_has_code takes tb_lock) sees that TB.
+ *
+ * As for the running TB: a store that changes the rest of its own TB does
+ * not affect that pass (guests order instruction fetches explicitly, e.g.
+ * RISC-V fence.i, which ends the TB); the next lookup retranslates.
+ * Stores from devices (address_space_store, DMA) are not tracked.
+ *
+ * Lock order: tb_lock, code_lock, then the CPU list lock.
+ */
+#define TLB_NOTDIRTY (1u << 10)
+G_STATIC_ASSERT(TLB_NOTDIRTY < TLB_PAGE_SIZE && TLB_NOTDIRTY != TLB_MMIO);
+
+typedef struct CodePage {
+    uint64_t ppage;             /* physical page address; the hash key */
+    uint64_t generation;        /* bumped by every recording */
+    GArray *vpages;             /* uint64_t: the virtual pages TBs came through */
+} CodePage;
+
+static GMutex code_lock;
+static GHashTable *code_pages;  /* &CodePage.ppage -> CodePage *; code_lock */
+
+static void code_page_free(gpointer p)
+{
+    CodePage *cp = p;
+
+    g_array_free(cp->vpages, TRUE);
+    g_free(cp);
+}
+
+static CodePage *code_page_lookup_locked(uint64_t ppage)
+{
+    return code_pages ? g_hash_table_lookup(code_pages, &ppage) : NULL;
+}
+
+/* Whether a write tag points straight at RAM (fast path, maybe NOTDIRTY). */
+static inline bool tag_is_ram_write(uint64_t tag)
+{
+    return tag != TLB_INVALID && !(tag & TLB_MMIO);
+}
+
+/* cpu_list_foreach callback: sends one CPU's stores to *ppage to the slow path. */
+static void tlb_mark_notdirty(CPUState *cpu, void *opaque)
+{
+    uint64_t ppage = *(const uint64_t *)opaque;
+
+    for (unsigned m = 0; m < TLB_NB_MMU_MODES; m++) {
+        for (unsigned i = 0; i < TLB_NB_ENTRIES; i++) {
+            uint64_t *tag = &cpu->tlb.table[m][i].addr_write;
+            uint64_t old = __atomic_load_n(tag, __ATOMIC_SEQ_CST);
+
+            if (tag_is_ram_write(old) && !(old & TLB_NOTDIRTY) &&
+                __atomic_load_n(&cpu->tlb.phys[m][i], __ATOMIC_SEQ_CST) == ppage) {
+                /* fails only if the owner replaced or flushed it meanwhile */
+                __atomic_compare_exchange_n(tag, &old, old | TLB_NOTDIRTY, false,
+                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+            }
+        }
+    }
+}
+
+/* A translation fetched code from ppage through vpage; tb_lock held. */
+static void code_page_record(uint64_t ppage, uint64_t vpage)
+{
+    CodePage *cp;
+    bool known = false;
+
+    g_mutex_lock(&code_lock);
+    if (!code_pages) {
+        code_pages = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
+                                           code_page_free);
+    }
+    cp = code_page_lookup_locked(ppage);
+    if (!cp) {
+        cp = g_new0(CodePage, 1);
+        cp->ppage = ppage;
+        cp->vpages = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+        g_hash_table_insert(code_pages, &cp->ppage, cp);
+        cpu_list_foreach(tlb_mark_notdirty, &ppage);
+    }
+    cp->generation++;
+    for (guint i = 0; i < cp->vpages->len; i++) {
+        known |= g_array_index(cp->vpages, uint64_t, i) == vpage;
+    }
+    if (!known) {
+        g_array_append_val(cp->vpages, vpage);
+    }
+    g_mutex_unlock(&code_lock);
+}
+
+/* The writer's own entry stops taking the slow path; code_lock held. */
+static void tlb_clear_notdirty_locked(CPUTLBEntry *e)
+{
+    __atomic_and_fetch(&e->addr_write, ~(uint64_t)TLB_NOTDIRTY, __ATOMIC_SEQ_CST);
+}
+
+/* A store changed [paddr, paddr + len) (one page) through e; see above. */
+static void code_page_written(CPUTLBEntry *e, uint64_t paddr, unsigned len)
+{
+    uint64_t ppage = paddr & TLB_PAGE_MASK, offset = paddr & ~TLB_PAGE_MASK;
+    g_autoptr(GArray) vpages = NULL;
+    uint64_t generation;
+    bool has_code = false;
+    CodePage *cp;
+
+    g_mutex_lock(&code_lock);
+    cp = code_page_lookup_locked(ppage);
+    if (!cp) {
+        tlb_clear_notdirty_locked(e);
+        g_mutex_unlock(&code_lock);
+        return;
+    }
+    generation = cp->generation;
+    vpages = g_array_copy(cp->vpages);
+    g_mutex_unlock(&code_lock);
+
+    /* without code_lock: invalidation takes tb_lock, which comes first */
+    for (guint i = 0; i < vpages->len; i++) {
+        uint64_t vpage = g_array_index(vpages, uint64_t, i);
+
+        tb_invalidate_range(vpage | offset, len);
+        has_code |= tb_page_has_code(vpage);
+    }
+    if (has_code) {
+        return;
+    }
+    g_mutex_lock(&code_lock);
+    cp = code_page_lookup_locked(ppage);
+    if (cp && cp->generation == generation) {
+        g_hash_table_remove(code_pages, &ppage);
+        cp = NULL;
+    }
+    if (!cp) {
+        tlb_clear_notdirty_locked(e);
+    }
+    g_mutex_unlock(&code_lock);
 }
 
 void tlb_flush(CPUState *cpu)
@@ -61,7 +229,7 @@ void tlb_set_page(CPUState *cpu, uint64_t vaddr, uint64_t paddr, int prot,
     CPUTLBEntry *e;
     MemoryRegion *mr;
     hwaddr xlat, len = TLB_PAGE_SIZE;
-    uint64_t io = TLB_MMIO;
+    uint64_t io = TLB_MMIO, write;
 
     g_assert(mmu_idx < TLB_NB_MMU_MODES);
     e = &cpu->tlb.table[mmu_idx][idx];
@@ -79,9 +247,22 @@ void tlb_set_page(CPUState *cpu, uint64_t vaddr, uint64_t paddr, int prot,
     e->addr_read = (prot & PAGE_READ) ? page | io : TLB_INVALID;
     e->addr_code = (prot & PAGE_EXEC) ? page | io : TLB_INVALID;
     /* ROM: writes reach address_space_store, which drops and logs them. */
-    e->addr_write = !(prot & PAGE_WRITE) ? TLB_INVALID
-                  : page | (io || memory_region_is_rom(mr) ? TLB_MMIO : 0);
-    cpu->tlb.phys[mmu_idx][idx] = ppage;
+    write = !(prot & PAGE_WRITE) ? TLB_INVALID
+          : page | (io || memory_region_is_rom(mr) ? TLB_MMIO : 0);
+    __atomic_store_n(&cpu->tlb.phys[mmu_idx][idx], ppage, __ATOMIC_SEQ_CST);
+    if (!tag_is_ram_write(write)) {
+        /* tlb_mark_notdirty never touches such a tag */
+        __atomic_store_n(&e->addr_write, write, __ATOMIC_SEQ_CST);
+        return;
+    }
+    /* Under code_lock, so that code_page_record sees this entry or we see
+     * its page (the block comment above). */
+    g_mutex_lock(&code_lock);
+    if (code_page_lookup_locked(ppage)) {
+        write |= TLB_NOTDIRTY;
+    }
+    __atomic_store_n(&e->addr_write, write, __ATOMIC_SEQ_CST);
+    g_mutex_unlock(&code_lock);
 }
 
 /* The entry of addr's page for this access, filled if needed (with probe,
@@ -113,6 +294,8 @@ void *tlb_probe_code(CPUState *cpu, uint64_t vaddr, unsigned mmu_idx)
     if (!e || (e->addr_code & TLB_MMIO)) {
         return NULL;
     }
+    code_page_record(cpu->tlb.phys[mmu_idx][e - cpu->tlb.table[mmu_idx]],
+                     vaddr & TLB_PAGE_MASK);
     return (void *)(uintptr_t)(vaddr + e->addend);
 }
 
@@ -207,6 +390,10 @@ static void store_in_page(CPUState *cpu, CPUTLBEntry *e, unsigned mmu_idx,
 {
     uint64_t raw;
 
+    void *host = (void *)(uintptr_t)(addr + e->addend);
+    uint64_t old = 0;
+    bool notdirty;
+
     v &= size_mask(size);
     if (e->addr_write & TLB_MMIO) {
         mmio_store(entry_paddr(cpu, e, mmu_idx, addr), size, (mop & MO_BE) != 0, v);
@@ -216,7 +403,14 @@ static void store_in_page(CPUState *cpu, CPUTLBEntry *e, unsigned mmu_idx,
     if (G_BYTE_ORDER == G_BIG_ENDIAN) {
         raw <<= 64 - 8 * size;
     }
-    memcpy((void *)(uintptr_t)(addr + e->addend), &raw, size);
+    notdirty = (e->addr_write & TLB_NOTDIRTY) != 0;
+    if (notdirty) {
+        memcpy(&old, host, size);
+    }
+    memcpy(host, &raw, size);
+    if (notdirty && memcmp(&old, &raw, size) != 0) {
+        code_page_written(e, entry_paddr(cpu, e, mmu_idx, addr), size);
+    }
 }
 
 static inline bool crosses_page(uint64_t addr, unsigned size)
@@ -292,23 +486,40 @@ void ir_helper_st_mmu_ra(void *env, uint64_t addr, uint64_t val, uint32_t oi)
 
 /* ---- atomics ---- */
 
-/* The host address for an atomic access, or NULL for a device (logged). */
-static void *atomic_host(CPUState *cpu, uint64_t addr, MemOp mop, unsigned mmu_idx,
-                         uintptr_t retaddr)
+/* The RAM an atomic access works on (within one page). */
+typedef struct AtomicTarget {
+    void *host;                 /* NULL: a device (logged), done non-atomically */
+    CPUTLBEntry *e;
+    uint64_t paddr;
+} AtomicTarget;
+
+static AtomicTarget atomic_target(CPUState *cpu, uint64_t addr, MemOp mop, unsigned mmu_idx,
+                                  uintptr_t retaddr)
 {
     unsigned size = memop_size(mop);
-    CPUTLBEntry *e;
+    AtomicTarget t = { 0 };
 
     check_align(cpu, addr, mop, retaddr);
     /* A read-modify-write needs both permissions. */
     tlb_lookup(cpu, addr, size, MMU_DATA_LOAD, mmu_idx, false, retaddr);
-    e = tlb_lookup(cpu, addr, size, MMU_DATA_STORE, mmu_idx, false, retaddr);
-    if ((e->addr_write & TLB_MMIO) || (e->addr_read & TLB_MMIO) || crosses_page(addr, size)) {
+    t.e = tlb_lookup(cpu, addr, size, MMU_DATA_STORE, mmu_idx, false, retaddr);
+    if ((t.e->addr_write & TLB_MMIO) || (t.e->addr_read & TLB_MMIO) ||
+        crosses_page(addr, size)) {
         log_mask(LOG_GUEST_ERROR, "atomic access at 0x%" PRIx64 " is not to RAM within a "
                  "page: done non-atomically\n", addr);
-        return NULL;
+        return t;
     }
-    return (void *)(uintptr_t)(addr + e->addend);
+    t.host = (void *)(uintptr_t)(addr + t.e->addend);
+    t.paddr = entry_paddr(cpu, t.e, mmu_idx, addr);
+    return t;
+}
+
+/* After an atomic access changed RAM: code there is stale. */
+static void atomic_written(const AtomicTarget *t, unsigned size)
+{
+    if (t->e->addr_write & TLB_NOTDIRTY) {
+        code_page_written(t->e, t->paddr, size);
+    }
 }
 
 /* Value-order helpers on host memory (aligned: host atomics; else the lock). */
@@ -327,17 +538,19 @@ uint64_t ir_helper_cmpxchg_mmu(void *env, uint64_t addr, uint64_t expected,
 {
     MemOp mop = oi & 0xff;
     unsigned size = memop_size(mop);
-    void *p = atomic_host(env, addr, mop, (oi >> 8) & 0xff, retaddr);
+    AtomicTarget t = atomic_target(env, addr, mop, (oi >> 8) & 0xff, retaddr);
     uint64_t cur = expected & size_mask(size);
 
-    if (!p) {
+    if (!t.host) {
         cur = ir_helper_ld_mmu(env, addr, oi & 0xffff, retaddr);
         if (cur == (expected & size_mask(size))) {
             ir_helper_st_mmu(env, addr, desired, oi & 0xffff, retaddr);
         }
         return cur;
     }
-    host_cas(p, size, mop, &cur, desired);
+    if (host_cas(t.host, size, mop, &cur, desired) && cur != (desired & size_mask(size))) {
+        atomic_written(&t, size);
+    }
     return cur;
 }
 
@@ -347,21 +560,24 @@ uint64_t ir_helper_rmw_mmu(void *env, uint64_t addr, uint64_t val, uint32_t oi,
     MemOp mop = oi & 0xff;
     IRAtomicOp aop = oi >> 16;
     unsigned size = memop_size(mop);
-    void *p = atomic_host(env, addr, mop, (oi >> 8) & 0xff, retaddr);
+    AtomicTarget t = atomic_target(env, addr, mop, (oi >> 8) & 0xff, retaddr);
     uint64_t old, raw = 0;
 
-    if (!p) {
+    if (!t.host) {
         old = ir_helper_ld_mmu(env, addr, oi & 0xffff, retaddr);
         ir_helper_st_mmu(env, addr, ir_atomic_apply(aop, old, val, size), oi & 0xffff, retaddr);
         return old;
     }
-    memcpy(&raw, p, size);
+    memcpy(&raw, t.host, size);
     if (G_BYTE_ORDER == G_BIG_ENDIAN) {
         raw >>= 64 - 8 * size;
     }
     old = memop_swaps(mop) ? swap_sized(raw, size) : raw;
-    while (!host_cas(p, size, mop, &old, ir_atomic_apply(aop, old, val, size))) {
+    while (!host_cas(t.host, size, mop, &old, ir_atomic_apply(aop, old, val, size))) {
         /* old now holds what another thread wrote: retry from it. */
+    }
+    if (ir_atomic_apply(aop, old, val, size) != old) {
+        atomic_written(&t, size);
     }
     return old;
 }

@@ -170,6 +170,10 @@ int cpu_exec(CPUState *cpu);
 void cpu_exit(CPUState *cpu);
 /* Any thread: raise interrupt_request bits (wakes a halted CPU). */
 void cpu_interrupt(CPUState *cpu, uint32_t mask);
+/* Called by cpu_interrupt() after the bits are set, from the interrupting
+ * thread: system/cpus.c wakes the CPU's thread if it sleeps while halted.
+ * NULL (user mode, tests): nothing sleeps. */
+extern void (*cpu_interrupt_wake_hook)(CPUState *cpu);
 void cpu_reset_interrupt(CPUState *cpu, uint32_t mask);
 
 /*

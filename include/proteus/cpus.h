@@ -25,7 +25,20 @@ void cpus_register(CPUState *cpu);
 /* The registered CPUs, in order; NULL past the end. */
 CPUState *cpus_get(int index);
 int cpus_count(void);
+/*
+ * The board's part of a CPU's reset. On a guest reset (system_reset_request)
+ * every CPU first gets cpu_reset() (the class's power-on state), then this
+ * hook, which sets what the board decides: the boot pc, the registers the
+ * firmware expects. The board sets the first boot's state itself at init;
+ * the hook must repeat it. NULL removes it. BQL held, CPUs not started or
+ * paused.
+ */
+void cpus_set_reset_hook(CPUState *cpu, void (*hook)(CPUState *cpu, void *opaque),
+                         void *opaque);
 
+/* -accel tcg,thread=single: one host thread runs every vCPU in turn, each
+ * for up to 10 ms (or until it halts). Before cpus_start(). */
+void cpus_set_single_thread(bool single);
 /* Starts every registered CPU's thread (after the machine is built). With
  * start_paused, they wait until cpus_resume() (for -S). */
 void cpus_start(bool start_paused);

@@ -9,6 +9,7 @@
 #include "proteus/error.h"
 #include "proteus/options.h"
 #include "target/riscv/cpu.h"
+#include "target/riscv/translate.h"
 
 const RiscvExtInfo riscv_ext_info[RISCV_EXT_COUNT] = {
     [RISCV_EXT_I] = { "i", "base integer instructions" },
@@ -182,13 +183,21 @@ static void riscv_cpu_reset(CPUState *cs)
     cpu->frm = 0;
     cpu->fflags = 0;
     cpu->badaddr = 0;
+    riscv_cpu_reset_priv(cpu);
 }
 
 static void riscv_get_tb_cpu_state(CPUState *cs, uint64_t *pc, uint32_t *flags)
 {
-    /* translate.h's RISCV_TB_FLAGS_FRM_MASK */
-    *pc = riscv_cpu(cs)->pc;
-    *flags = riscv_cpu(cs)->frm & 7;
+    RiscvCPU *cpu = riscv_cpu(cs);
+    uint32_t f = cpu->frm & RISCV_TB_FLAGS_FRM_MASK;
+
+    f |= cpu->priv << RISCV_TB_FLAGS_PRIV_SHIFT;
+    f |= riscv_data_mmu_index(cpu) << RISCV_TB_FLAGS_MMU_SHIFT;
+    if (!(cpu->mstatus & MSTATUS_FS)) {
+        f |= RISCV_TB_FLAGS_FP_OFF;
+    }
+    *pc = cpu->pc;
+    *flags = f;
 }
 
 static void riscv_restore_state_to_opc(CPUState *cs, const TranslationBlock *tb,
@@ -223,6 +232,15 @@ static void riscv_dump_state(CPUState *cs, FILE *out, int flags)
         }
         fprintf(out, " fcsr     %08x\n", riscv_get_fcsr(cpu));
     }
+    if (cpu->system) {
+        fprintf(out, " priv %u mstatus %016" PRIx64 " mip %03" PRIx64 " mie %03" PRIx64
+                " satp %016" PRIx64 "\n", cpu->priv, riscv_mstatus_read(cpu),
+                __atomic_load_n(&cpu->mip, __ATOMIC_RELAXED), cpu->mie, cpu->satp);
+        fprintf(out, " mepc %016" PRIx64 " mcause %016" PRIx64 " mtval %016" PRIx64 "\n",
+                cpu->mepc, cpu->mcause, cpu->mtval);
+        fprintf(out, " sepc %016" PRIx64 " scause %016" PRIx64 " stval %016" PRIx64 "\n",
+                cpu->sepc, cpu->scause, cpu->stval);
+    }
 }
 
 void riscv_translate_code(CPUState *cs, IRContext *ir, TranslationBlock *tb, int max_insns);
@@ -238,6 +256,10 @@ const CPUClass riscv64_cpu_class = {
     .dump_state = riscv_dump_state,
     .init_ir_globals = riscv_translate_init_globals,
     .translate_code = riscv_translate_code,
+    .exec_interrupt = riscv_cpu_exec_interrupt,
+    .do_interrupt = riscv_cpu_do_interrupt,
+    .tlb_fill = riscv_cpu_tlb_fill,
+    .get_phys_page_debug = riscv_cpu_get_phys_page_debug,
 };
 
 RiscvCPU *riscv_cpu_new(uint32_t exts)
@@ -246,6 +268,21 @@ RiscvCPU *riscv_cpu_new(uint32_t exts)
 
     cpu_state_init(&cpu->parent, &riscv64_cpu_class);
     cpu->exts = exts;
+    cpu_reset(&cpu->parent);
+    return cpu;
+}
+
+RiscvCPU *riscv_cpu_new_system(uint32_t exts, uint32_t hartid, uint64_t reset_pc)
+{
+    RiscvCPU *cpu = g_new0(RiscvCPU, 1);
+
+    cpu_state_init(&cpu->parent, &riscv64_cpu_class);
+    cpu->exts = exts;
+    cpu->system = true;
+    cpu->mhartid = hartid;
+    cpu->reset_pc = reset_pc;
+    /* exceptions go to the guest's trap handlers (do_interrupt) */
+    cpu->parent.exit_on_exception = false;
     cpu_reset(&cpu->parent);
     return cpu;
 }

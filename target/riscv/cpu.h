@@ -33,6 +33,69 @@ enum {
     RISCV_EXCP_STORE_PAGE_FAULT = 15,
 };
 
+/* mcause/scause of an interrupt: this bit plus the mip bit number. */
+#define RISCV_CAUSE_INTERRUPT (1ull << 63)
+
+/* Privilege modes (the encoding of mstatus.MPP and the TB flag). */
+enum {
+    RISCV_PRIV_U = 0,
+    RISCV_PRIV_S = 1,
+    RISCV_PRIV_M = 3,
+};
+
+/* mstatus fields (priv spec 3.1.6); sstatus is a view of some of them. */
+#define MSTATUS_SIE     (1ull << 1)
+#define MSTATUS_MIE     (1ull << 3)
+#define MSTATUS_SPIE    (1ull << 5)
+#define MSTATUS_MPIE    (1ull << 7)
+#define MSTATUS_SPP     (1ull << 8)
+#define MSTATUS_MPP_SHIFT 11
+#define MSTATUS_MPP     (3ull << MSTATUS_MPP_SHIFT)
+#define MSTATUS_FS_SHIFT 13
+#define MSTATUS_FS      (3ull << MSTATUS_FS_SHIFT)
+#define MSTATUS_MPRV    (1ull << 17)
+#define MSTATUS_SUM     (1ull << 18)
+#define MSTATUS_MXR     (1ull << 19)
+#define MSTATUS_TVM     (1ull << 20)
+#define MSTATUS_TW      (1ull << 21)
+#define MSTATUS_TSR     (1ull << 22)
+#define MSTATUS_UXL     (3ull << 32)
+#define MSTATUS_SXL     (3ull << 34)
+#define MSTATUS_SD      (1ull << 63)
+
+/* satp (priv spec 4.1.11): MODE in bits 63:60, ASID 59:44, PPN 43:0. */
+#define SATP_MODE_SHIFT 60
+#define SATP_MODE_BARE  0
+#define SATP_MODE_SV39  8
+#define SATP_MODE_SV48  9
+#define SATP_MODE_SV57  10
+#define SATP_PPN_MASK   ((1ull << 44) - 1)
+
+/* Physical memory protection (priv spec 3.7): entries and cfg bits. */
+#define RISCV_PMP_ENTRIES 64
+#define PMP_R      0x01
+#define PMP_W      0x02
+#define PMP_X      0x04
+#define PMP_A_SHIFT 3
+#define PMP_A      (3u << PMP_A_SHIFT)
+#define PMP_A_OFF   0
+#define PMP_A_TOR   1
+#define PMP_A_NA4   2
+#define PMP_A_NAPOT 3
+#define PMP_L      0x80
+
+/*
+ * Softmmu MMU indexes: the translation regime of an access. S with SUM
+ * set is its own index so that toggling SUM needs no TLB flush; M-mode
+ * accesses are physical (PMP only).
+ */
+enum {
+    RISCV_MMU_U = 0,
+    RISCV_MMU_S = 1,
+    RISCV_MMU_S_SUM = 2,
+    RISCV_MMU_M = 3,
+};
+
 /* fflags bits (the accrued exception flags of fcsr). */
 enum {
     RISCV_FFLAG_NX = 1 << 0,    /* inexact */
@@ -118,6 +181,38 @@ typedef struct RiscvCPU {
      * signal's si_addr; system mode: mtval/stval). */
     uint64_t badaddr;
     uint64_t instret_base;      /* user mode: cycle/instret read as host ticks since this */
+
+    /* ---- privileged state (system mode; user mode stays in U) ---- */
+    bool system;                /* made by riscv_cpu_new_system */
+    uint32_t priv;              /* RISCV_PRIV_* */
+    uint64_t mstatus;
+    uint64_t mip;               /* atomic: devices set bits from other threads */
+    uint64_t mie;
+    uint64_t medeleg;
+    uint64_t mideleg;
+    uint64_t mtvec, stvec;
+    uint64_t mepc, sepc;
+    uint64_t mcause, scause;
+    uint64_t mtval, stval;
+    uint64_t mscratch, sscratch;
+    uint64_t satp;
+    uint64_t menvcfg, senvcfg;
+    uint32_t mcounteren, scounteren;
+    uint32_t mcountinhibit;
+    uint32_t pad1;
+    uint64_t mhartid;
+    uint64_t reset_pc;
+    uint64_t cycle_base;        /* mcycle/minstret read as host ns minus this */
+    uint8_t pmpcfg[RISCV_PMP_ENTRIES];
+    uint64_t pmpaddr[RISCV_PMP_ENTRIES];
+    /* The cause of the last refused instruction fetch probe (tlb_fill
+     * with probe set): page fault or access fault. */
+    int fetch_fault;
+    /* A superpage was put in the TLB since the last full flush (so a
+     * fence for one address must flush everything). */
+    bool tlb_has_superpages;
+    uint64_t (*rdtime)(void *opaque);
+    void *rdtime_opaque;
 } RiscvCPU;
 
 static inline RiscvCPU *riscv_cpu(void *env)
@@ -182,13 +277,50 @@ enum {
 };
 
 /* A hart for a machine: M-mode at reset_pc with mhartid = hartid and
- * softmmu memory (ir_mem_model must be IR_MEM_SOFTMMU). */
+ * softmmu memory (ir_mem_model must be IR_MEM_SOFTMMU before it runs). */
 RiscvCPU *riscv_cpu_new_system(uint32_t exts, uint32_t hartid, uint64_t reset_pc);
 /* Raises or lowers an interrupt line (a device, with the BQL held, or any
  * thread); wakes the hart if that makes an interrupt pending. */
 void riscv_cpu_set_irq(RiscvCPU *cpu, int irq, int level);
 /* Where the time CSR reads from (the CLINT's mtime), in timebase ticks. */
 void riscv_cpu_set_rdtime(RiscvCPU *cpu, uint64_t (*rdtime)(void *opaque), void *opaque);
+
+/* Internals of the privileged architecture shared by cpu.c, csr.c,
+ * cpu_helper.c and mmu.c. */
+
+/* The privileged part of reset: M-mode at reset_pc (system), or the
+ * fixed U-mode state user mode runs in. */
+void riscv_cpu_reset_priv(RiscvCPU *cpu);
+/* The MMU index of data accesses: the mode (or MPP with MPRV) and SUM. */
+unsigned riscv_data_mmu_index(const RiscvCPU *cpu);
+/* The MMU index of instruction fetches in the current mode. */
+unsigned riscv_fetch_mmu_index(const RiscvCPU *cpu);
+/* Keeps CPU_INTERRUPT_HARD raised exactly while mip & mie is nonzero
+ * (call after changing either). */
+void riscv_update_irq_request(RiscvCPU *cpu);
+/* Atomically replaces the bits of mip in mask by value. */
+void riscv_mip_update(RiscvCPU *cpu, uint64_t mask, uint64_t value);
+/* Takes a trap (exception cause, or interrupt with RISCV_CAUSE_INTERRUPT)
+ * at the current pc with tval: delegation, trap CSRs, new mode and pc. */
+void riscv_do_trap(RiscvCPU *cpu, uint64_t cause, uint64_t tval);
+/* Class hooks living in cpu_helper.c and mmu.c. */
+void riscv_cpu_do_interrupt(CPUState *cs);
+bool riscv_cpu_exec_interrupt(CPUState *cs, uint32_t request);
+bool riscv_cpu_tlb_fill(CPUState *cs, uint64_t addr, unsigned size, MMUAccessType type,
+                        unsigned mmu_idx, bool probe, uintptr_t retaddr);
+uint64_t riscv_cpu_get_phys_page_debug(CPUState *cs, uint64_t vaddr);
+/* The misa value of the CPU's extensions. */
+uint64_t riscv_misa(const RiscvCPU *cpu);
+/* mstatus with the read-only fields (SD, UXL, SXL) filled in. */
+uint64_t riscv_mstatus_read(const RiscvCPU *cpu);
+
+/*
+ * CSR accesses (csr.c): false when the CSR does not exist, the current
+ * mode may not reach it, or (write) it is read-only; the caller raises an
+ * illegal instruction exception.
+ */
+bool riscv_csr_read(RiscvCPU *cpu, unsigned csr, uint64_t *val);
+bool riscv_csr_write(RiscvCPU *cpu, unsigned csr, uint64_t val);
 
 /* Installs the hooks the translator core calls back (unaligned atomics). */
 void riscv_helpers_init(void);

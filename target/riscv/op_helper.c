@@ -1,10 +1,9 @@
 /*
  * RISC-V helpers called from generated code that are not about one
- * extension's arithmetic: raising exceptions and the CSRs user-level code
- * can reach (RISC-V unprivileged spec ch. 9 and 10; Zicntr).
+ * extension's arithmetic: raising exceptions and the CSR instructions
+ * (RISC-V unprivileged spec ch. 9; which CSRs exist and what accessing
+ * them does is csr.c's business).
  */
-#include <time.h>
-
 #include "proteus/log.h"
 #include "target/riscv/translate.h"
 
@@ -32,67 +31,6 @@ const IRHelperInfo riscv_helper_raise_info = {
     .nargs = 2, .arg_types = { IR_TYPE_I64, IR_TYPE_I32 },
 };
 
-/* The counters: user mode has no hart clock, so all three count host
- * time (cycle and instret in ns, time at the 10 MHz timebase of common
- * boards); they only need to advance monotonically. */
-static uint64_t riscv_counter_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-}
-
-static bool riscv_is_fp_csr(unsigned csr)
-{
-    return csr == RISCV_CSR_FFLAGS || csr == RISCV_CSR_FRM || csr == RISCV_CSR_FCSR;
-}
-
-/* Reads csr into *val; false if the CPU has no such CSR. */
-static bool riscv_csr_read(RiscvCPU *cpu, unsigned csr, uint64_t *val)
-{
-    if (riscv_is_fp_csr(csr)) {
-        if (!riscv_has_ext(cpu, RISCV_EXT_F)) {
-            return false;
-        }
-        *val = csr == RISCV_CSR_FFLAGS ? cpu->fflags :
-               csr == RISCV_CSR_FRM ? cpu->frm : riscv_get_fcsr(cpu);
-        return true;
-    }
-    switch (csr) {
-    case RISCV_CSR_CYCLE:
-    case RISCV_CSR_INSTRET:
-    case RISCV_CSR_TIME:
-        if (!riscv_has_ext(cpu, RISCV_EXT_ZICNTR)) {
-            return false;
-        }
-        *val = riscv_counter_ns() - cpu->instret_base;
-        if (csr == RISCV_CSR_TIME) {
-            *val /= 100;
-        }
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* Writes csr; false if it does not exist or is read-only. */
-static bool riscv_csr_write(RiscvCPU *cpu, unsigned csr, uint64_t val)
-{
-    /* the counters are read-only in user mode (0xc00.. are URO) */
-    if (!riscv_is_fp_csr(csr) || !riscv_has_ext(cpu, RISCV_EXT_F)) {
-        return false;
-    }
-    if (csr == RISCV_CSR_FFLAGS) {
-        cpu->fflags = val & 0x1f;
-    } else if (csr == RISCV_CSR_FRM) {
-        cpu->frm = val & 7;
-    } else {
-        riscv_set_fcsr(cpu, val);
-    }
-    return true;
-}
-
 __attribute__((noinline))
 static uint64_t helper_csrrw(void *env, uint64_t csr, uint64_t src, uint64_t mode)
 {
@@ -100,8 +38,8 @@ static uint64_t helper_csrrw(void *env, uint64_t csr, uint64_t src, uint64_t mod
     uint64_t old = 0, val;
 
     if (!riscv_csr_read(cpu, csr, &old)) {
-        log_mask(LOG_GUEST_ERROR | LOG_UNIMP, "riscv: CSR 0x%03x does not exist\n",
-                 (unsigned)csr);
+        log_mask(LOG_GUEST_ERROR | LOG_UNIMP, "riscv: CSR 0x%03x does not exist or "
+                 "is not accessible in mode %u\n", (unsigned)csr, cpu->priv);
         riscv_raise_exception(cpu, RISCV_EXCP_ILLEGAL_INST, 0, GETPC());
     }
     if (!(mode & RISCV_CSR_DO_WRITE)) {

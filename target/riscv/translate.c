@@ -146,6 +146,16 @@ static const char *rv_csr(int csr)
         { RISCV_CSR_FFLAGS, "fflags" }, { RISCV_CSR_FRM, "frm" },
         { RISCV_CSR_FCSR, "fcsr" }, { RISCV_CSR_CYCLE, "cycle" },
         { RISCV_CSR_TIME, "time" }, { RISCV_CSR_INSTRET, "instret" },
+        { 0x100, "sstatus" }, { 0x104, "sie" }, { 0x105, "stvec" },
+        { 0x106, "scounteren" }, { 0x140, "sscratch" },
+        { 0x141, "sepc" }, { 0x142, "scause" }, { 0x143, "stval" }, { 0x144, "sip" },
+        { 0x180, "satp" }, { 0x300, "mstatus" }, { 0x301, "misa" }, { 0x302, "medeleg" },
+        { 0x303, "mideleg" }, { 0x304, "mie" }, { 0x305, "mtvec" },
+        { 0x306, "mcounteren" }, { 0x320, "mcountinhibit" },
+        { 0x340, "mscratch" }, { 0x341, "mepc" }, { 0x342, "mcause" },
+        { 0x343, "mtval" }, { 0x344, "mip" }, { 0xb00, "mcycle" }, { 0xb02, "minstret" },
+        { 0xf11, "mvendorid" }, { 0xf12, "marchid" }, { 0xf13, "mimpid" },
+        { 0xf14, "mhartid" },
     };
     char *buf = disas_target_buf[disas_target_next++ & 1];
 
@@ -154,7 +164,14 @@ static const char *rv_csr(int csr)
             return names[i].name;
         }
     }
-    snprintf(buf, sizeof(disas_target_buf[0]), "0x%x", csr);
+    /* the PMP CSRs objdump (binutils 2.40) names: the first 16 entries' */
+    if (csr >= 0x3a0 && csr <= 0x3a3) {
+        snprintf(buf, sizeof(disas_target_buf[0]), "pmpcfg%d", csr - 0x3a0);
+    } else if (csr >= 0x3b0 && csr <= 0x3bf) {
+        snprintf(buf, sizeof(disas_target_buf[0]), "pmpaddr%d", csr - 0x3b0);
+    } else {
+        snprintf(buf, sizeof(disas_target_buf[0]), "0x%x", csr);
+    }
     return buf;
 }
 
@@ -190,6 +207,7 @@ static const char *rv_fence(int set)
 #include "decode-insn16.c.inc"
 #include "decode-insn32fp.c.inc"
 #include "decode-insn16fp.c.inc"
+#include "decode-insn32priv.c.inc"
 #include "trans_rvi.c.inc"
 #include "trans_rvm.c.inc"
 #include "trans_rva.c.inc"
@@ -201,6 +219,7 @@ static const char *rv_fence(int set)
 #include "trans_rvzicond.c.inc"
 #include "trans_rvf.c.inc"
 #include "trans_rvd.c.inc"
+#include "trans_rvpriv.c.inc"
 
 typedef bool DecodeFn(DisasContext *ctx, uint32_t insn);
 typedef bool DisasFn(uint32_t insn, char *buf, size_t len);
@@ -209,11 +228,13 @@ static DecodeFn *const decoders32[] = {
     decode_insn32,
     decode_insn32b,
     decode_insn32fp,
+    decode_insn32priv,
 };
 static DisasFn *const disassemblers32[] = {
     disas_insn32,
     disas_insn32b,
     disas_insn32fp,
+    disas_insn32priv,
 };
 static DecodeFn *const decoders16[] = {
     decode_insn16,
@@ -280,6 +301,9 @@ static void riscv_init_disas_context(DisasContextBase *db, CPUState *cs)
     ctx->ir = db->ir;
     ctx->exts = riscv_cpu(cs)->exts;
     ctx->frm = db->tb->flags & RISCV_TB_FLAGS_FRM_MASK;
+    ctx->priv = (db->tb->flags & RISCV_TB_FLAGS_PRIV_MASK) >> RISCV_TB_FLAGS_PRIV_SHIFT;
+    ctx->mem_idx = (db->tb->flags & RISCV_TB_FLAGS_MMU_MASK) >> RISCV_TB_FLAGS_MMU_SHIFT;
+    ctx->fp_off = (db->tb->flags & RISCV_TB_FLAGS_FP_OFF) != 0;
 }
 
 static void riscv_insn_start(DisasContextBase *db, CPUState *cs)
@@ -289,13 +313,18 @@ static void riscv_insn_start(DisasContextBase *db, CPUState *cs)
 
 /*
  * Reads len bytes of guest code at pc into out; false if they cannot be
- * fetched (unmapped or not executable).
+ * fetched (unmapped or not executable). In system mode the cause is left
+ * in fetch_fault: a page fault from the page walk, else an access fault
+ * (PMP, or not RAM).
  */
 static bool riscv_fetch(CPUState *cs, uint64_t pc, unsigned len, uint8_t *out)
 {
     if (ir_mem_model == IR_MEM_SOFTMMU) {
-        const uint8_t *p = tlb_probe_code(cs, pc, 0);
+        RiscvCPU *cpu = riscv_cpu(cs);
+        const uint8_t *p;
 
+        cpu->fetch_fault = RISCV_EXCP_INST_ACCESS_FAULT;
+        p = tlb_probe_code(cs, pc, riscv_fetch_mmu_index(cpu));
         if (!p) {
             return false;
         }
@@ -313,12 +342,22 @@ static void riscv_fetch_fault(DisasContext *ctx, CPUState *cs, uint64_t addr)
 {
     if (ctx->base.num_insns == 1) {
         /* nothing translated yet: the fault belongs to this pc */
-        riscv_cpu(cs)->badaddr = addr;
-        riscv_cpu(cs)->pc = ctx->base.pc_next;
-        cs->exception_index = RISCV_EXCP_INST_PAGE_FAULT;
+        RiscvCPU *cpu = riscv_cpu(cs);
+
+        cpu->badaddr = addr;
+        cpu->pc = ctx->base.pc_next;
+        cs->exception_index = ir_mem_model == IR_MEM_SOFTMMU ? cpu->fetch_fault
+                                                             : RISCV_EXCP_INST_PAGE_FAULT;
         cpu_loop_exit(cs);
     }
     ctx->base.is_jmp = DISAS_TOO_MANY;
+}
+
+/* With mstatus.FS = Off every FP instruction is illegal (priv spec
+ * 3.1.6.6): the FP tables are not consulted. */
+static bool decoder_enabled(const DisasContext *ctx, DecodeFn *fn)
+{
+    return fn && !(ctx->fp_off && (fn == decode_insn32fp || fn == decode_insn16fp));
 }
 
 static void riscv_translate_insn(DisasContextBase *db, CPUState *cs)
@@ -347,11 +386,11 @@ static void riscv_translate_insn(DisasContextBase *db, CPUState *cs)
 
     if (ctx->ilen == 4) {
         for (size_t i = 0; !ok && i < G_N_ELEMENTS(decoders32); i++) {
-            ok = decoders32[i] && decoders32[i](ctx, ctx->insn);
+            ok = decoder_enabled(ctx, decoders32[i]) && decoders32[i](ctx, ctx->insn);
         }
     } else if (has_ext(ctx, RISCV_EXT_C)) {
         for (size_t i = 0; !ok && i < G_N_ELEMENTS(decoders16); i++) {
-            ok = decoders16[i] && decoders16[i](ctx, ctx->insn);
+            ok = decoder_enabled(ctx, decoders16[i]) && decoders16[i](ctx, ctx->insn);
         }
     }
     if (!ok) {

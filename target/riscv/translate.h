@@ -23,11 +23,23 @@ typedef struct DisasContext {
     uint64_t pc;                /* its address (= base.pc_next before advancing) */
     uint64_t pc_succ;           /* the address after it */
     int frm;                    /* fcsr.frm when the TB runs (a TB flag) */
+    unsigned priv;              /* the privilege mode (RISCV_PRIV_*, a TB flag) */
+    unsigned mem_idx;           /* MMU index of loads and stores (a TB flag) */
+    bool fp_off;                /* mstatus.FS = Off: FP instructions are illegal */
 } DisasContext;
 
-/* TB flags: the dynamic rounding mode, so FP instructions with rm = DYN
- * know it at translation time (an invalid frm makes them illegal). */
+/*
+ * TB flags: the dynamic rounding mode, so FP instructions with rm = DYN
+ * know it at translation time (an invalid frm makes them illegal); the
+ * privilege mode; the MMU index data accesses use; whether the FP unit
+ * is off. User mode always has priv U, index 0 and FP on.
+ */
 #define RISCV_TB_FLAGS_FRM_MASK 7
+#define RISCV_TB_FLAGS_PRIV_SHIFT 3
+#define RISCV_TB_FLAGS_PRIV_MASK (3u << RISCV_TB_FLAGS_PRIV_SHIFT)
+#define RISCV_TB_FLAGS_MMU_SHIFT 5
+#define RISCV_TB_FLAGS_MMU_MASK (3u << RISCV_TB_FLAGS_MMU_SHIFT)
+#define RISCV_TB_FLAGS_FP_OFF (1u << 7)
 
 /* The IR globals (translate.c registers them). cpu_gpr[0] is never used:
  * get_gpr/dest_gpr handle x0. */

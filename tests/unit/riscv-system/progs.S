@@ -1,0 +1,173 @@
+/*
+ * Bare-metal programs for test-riscv-system: linked at 0x80000000 and
+ * loaded there as one flat image, each program at a fixed offset (the
+ * test's PROG_* constants). Every program starts in M-mode and ends with
+ * a wfi in M-mode with no interrupt enabled, which makes cpu_exec return
+ * EXCP_HLT; the test then checks registers and memory.
+ *
+ * No compressed instructions: the trap handlers step over the faulting
+ * instruction with sepc += 4.
+ */
+    .option norvc
+    .text
+    .globl _start
+_start:
+
+/* ---- 0x0000: M -> S (mret) -> U (sret), ecall from U delegated to S,
+ * ecall from S taken by M ---- */
+    .org 0x0000
+modes:
+    lla t0, modes_m_trap
+    csrw mtvec, t0
+    lla t0, modes_s_trap
+    csrw stvec, t0
+    li t0, 1 << 8               /* ECALL from U goes to S */
+    csrw medeleg, t0
+    lla t0, modes_s
+    csrw mepc, t0
+    li t0, 3 << 11
+    csrc mstatus, t0
+    li t0, 1 << 11              /* MPP = S */
+    csrs mstatus, t0
+    mret
+modes_s:
+    csrr s0, sstatus
+    lla t0, modes_u
+    csrw sepc, t0
+    li t0, 1 << 8               /* SPP = U */
+    csrc sstatus, t0
+    sret
+modes_u:
+    li a0, 42
+modes_u_ecall:
+    ecall
+    j modes_u
+modes_s_trap:
+    csrr s1, scause
+    csrr s2, sepc
+    csrr s3, sstatus
+modes_s_ecall:
+    ecall
+    j modes_s_trap
+modes_m_trap:
+    csrr s4, mcause
+    csrr s5, mstatus
+    csrr s6, mepc
+    lla a1, modes_u_ecall
+    lla a2, modes_s_ecall
+    wfi
+    j modes_m_trap
+
+/* ---- 0x1000: Sv39 in S-mode (page tables built by the test, root
+ * PPN in a0): A/D updates, a store page fault, a misaligned superpage,
+ * an instruction page fault. Page faults are delegated to S, whose
+ * handler logs (scause, stval) pairs at s8 and resumes. ---- */
+    .org 0x1000
+sv39:
+    lla t0, sv39_m_trap
+    csrw mtvec, t0
+    lla t0, sv39_s_trap
+    csrw stvec, t0
+    li t0, (1 << 12) | (1 << 13) | (1 << 15)
+    csrw medeleg, t0
+    li t0, 8 << 60              /* Sv39 */
+    or t0, t0, a0
+    csrw satp, t0
+    lla t0, sv39_s
+    csrw mepc, t0
+    li t0, 3 << 11
+    csrc mstatus, t0
+    li t0, 1 << 11
+    csrs mstatus, t0
+    mret
+sv39_s:
+    li t0, 0x40000000
+    ld a1, 0(t0)                /* sets A */
+    sd a2, 8(t0)                /* sets D */
+    li t1, 0x40001000
+    ld a3, 0(t1)                /* read-only page: fine */
+    sd a2, 8(t1)                /* store page fault */
+    li t2, 0x40200000
+    ld a4, 0(t2)                /* misaligned superpage: load page fault */
+    li t0, 0x40400000
+    jalr ra, t0                 /* unmapped: instruction page fault */
+    ecall
+sv39_s_trap:
+    csrr t3, scause
+    csrr t4, stval
+    sd t3, 0(s8)
+    sd t4, 8(s8)
+    addi s8, s8, 16
+    li t5, 12
+    bne t3, t5, 1f
+    csrw sepc, ra               /* a fetch fault: return to the caller */
+    sret
+1:  csrr t6, sepc
+    addi t6, t6, 4
+    csrw sepc, t6
+    sret
+sv39_m_trap:
+    csrr s4, mcause
+    wfi
+    j sv39_m_trap
+
+/* ---- 0x2000: PMP: entry 0 denies everything in a 4 KiB page at a0 to
+ * S and U, entry 1 allows all memory; M still reads the page, S faults
+ * (load access fault, not delegated, so M sees it). ---- */
+    .org 0x2000
+pmp:
+    lla t0, pmp_m_trap
+    csrw mtvec, t0
+    srli t0, a0, 2
+    ori t0, t0, 0x1ff           /* NAPOT 4 KiB: base | (4096 / 8 - 1) */
+    csrw pmpaddr0, t0
+    li t0, -1
+    csrw pmpaddr1, t0           /* NAPOT over everything */
+    li t0, (0x18 | 0x7) << 8 | 0x18   /* entry 1: NAPOT RWX; entry 0: NAPOT, none */
+    csrw pmpcfg0, t0
+    ld a1, 0(a0)                /* M: allowed (entry 0 is not locked) */
+    lla t0, pmp_s
+    csrw mepc, t0
+    li t0, 3 << 11
+    csrc mstatus, t0
+    li t0, 1 << 11
+    csrs mstatus, t0
+    mret
+pmp_s:
+    li t1, 4096
+    add t1, a0, t1
+    ld a2, 0(t1)                /* the next page: fine */
+    ld a3, -8(a0)               /* the page before: fine */
+pmp_s_load:
+    ld a4, 16(a0)               /* load access fault */
+    j pmp_s
+pmp_m_trap:
+    csrr s4, mcause
+    csrr s5, mtval
+    csrr s6, mepc
+    lla s7, pmp_s_load
+    wfi
+    j pmp_m_trap
+
+/* ---- 0x3000: wfi halts with MTIE set and nothing pending; the timer
+ * interrupt (raised by the test) wakes the hart and is taken. ---- */
+    .org 0x3000
+irq:
+    lla t0, irq_m_trap
+    csrw mtvec, t0
+    li t0, 1 << 7               /* MTIE */
+    csrw mie, t0
+    csrsi mstatus, 8            /* MIE */
+    li a0, 1
+irq_wfi:
+    wfi
+irq_after_wfi:
+    li a0, 2
+    j irq_after_wfi
+irq_m_trap:
+    csrr a1, mcause
+    csrr a2, mepc
+    lla a3, irq_after_wfi
+    csrw mie, zero
+    wfi
+    j irq_m_trap
