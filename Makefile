@@ -1,5 +1,5 @@
 # A thin wrapper: meson and ninja do the work in build/.
-#   make run     install what is missing, build, and start the default guest
+#   make run     install what is missing, build, and boot U-Boot on the riscv64 virt board
 #   make check   install what is missing, build, and run every test
 #   make bench   build and run the benchmarks
 BUILD ?= build
@@ -19,10 +19,11 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
+# The default guest: Debian's OpenSBI and U-Boot on the riscv64 virt
+# machine (Ctrl-A x quits; U-Boot's poweroff ends it too).
+UBOOT ?= /usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin
 run: build
-	$(BUILD)/proteus-system-riscv64 --version
-	$(BUILD)/proteus-system-riscv64 -M help
-	$(BUILD)/proteus-system-riscv64 -device help
+	$(BUILD)/proteus-system-riscv64 -M virt -nographic -kernel $(UBOOT)
 
 check: build
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2

@@ -58,6 +58,14 @@ static int sleepers;            /* atomic: vCPU threads in (or entering) the hal
 
 static __thread bool on_vcpu_thread;
 
+/* Busy-waiting guests (cpus_poll_idle): fruitless polls in a row on this
+ * thread; a generation that cpus_poll_wakeup() advances. */
+static __thread unsigned idle_polls;
+static GMutex idle_lock;
+static GCond idle_cond;
+static uint64_t idle_generation;    /* idle_lock */
+static int idle_sleepers;           /* atomic */
+
 /* ---- the registry ---- */
 
 void cpus_register(CPUState *cpu)
@@ -116,9 +124,61 @@ static bool vcpu_idle(CPUState *cpu)
            !__atomic_load_n(&cpu->interrupt_request, __ATOMIC_SEQ_CST);
 }
 
+/* ---- busy-waiting guests ---- */
+
+void cpus_poll_idle(bool idle)
+{
+    if (on_vcpu_thread) {
+        idle_polls = idle ? idle_polls + 1 : 0;
+    }
+}
+
+void cpus_poll_wakeup(void)
+{
+    if (__atomic_load_n(&idle_sleepers, __ATOMIC_SEQ_CST) == 0) {
+        return;
+    }
+    g_mutex_lock(&idle_lock);
+    idle_generation++;
+    g_cond_broadcast(&idle_cond);
+    g_mutex_unlock(&idle_lock);
+}
+
+/* Whether something should end an idle sleep of cpu at once. */
+static bool vcpu_idle_interrupted(CPUState *cpu)
+{
+    return __atomic_load_n(&cpu->interrupt_request, __ATOMIC_SEQ_CST) ||
+           __atomic_load_n(&cpu->tb_exit_flag, __ATOMIC_SEQ_CST);
+}
+
+/* cpu_mmio_done_hook: on the vCPU's thread, BQL released. */
+static void vcpu_mmio_done(CPUState *cpu)
+{
+    int64_t end;
+    uint64_t gen;
+
+    if (!on_vcpu_thread || idle_polls < CPUS_IDLE_POLLS) {
+        return;
+    }
+    g_mutex_lock(&idle_lock);
+    __atomic_add_fetch(&idle_sleepers, 1, __ATOMIC_SEQ_CST);
+    gen = idle_generation;
+    end = g_get_monotonic_time() + CPUS_IDLE_SLEEP_US;
+    /* the sleeper is announced before this last look, and wakers set what
+     * they signal before they look for sleepers: no wake-up is lost */
+    while (gen == idle_generation && !vcpu_idle_interrupted(cpu)) {
+        if (!g_cond_wait_until(&idle_cond, &idle_lock, end)) {
+            break;
+        }
+    }
+    __atomic_sub_fetch(&idle_sleepers, 1, __ATOMIC_SEQ_CST);
+    g_mutex_unlock(&idle_lock);
+}
+
 /* cpu_interrupt_wake_hook: any thread, right after the bits were set. */
 static void vcpus_wake_sleepers(CPUState *cpu)
 {
+    cpus_poll_wakeup();
     if (__atomic_load_n(&sleepers, __ATOMIC_SEQ_CST) == 0) {
         return;
     }
@@ -298,6 +358,7 @@ static void vcpus_kick_locked(void)
     for (int i = 0; i < cpus_count(); i++) {
         cpu_exit(vcpu_at(i)->cpu);
     }
+    cpus_poll_wakeup();
     g_cond_broadcast(&vcpu_cond);
     g_cond_broadcast(&rr_kick_cond);
 }
@@ -354,6 +415,7 @@ void cpus_start(bool start_paused)
     }
     g_mutex_unlock(&cpus_lock);
     __atomic_store_n(&cpu_interrupt_wake_hook, vcpus_wake_sleepers, __ATOMIC_RELEASE);
+    __atomic_store_n(&cpu_mmio_done_hook, vcpu_mmio_done, __ATOMIC_RELEASE);
     if (single_thread && n > 0) {
         rr_thread = vcpu_thread_new("vcpu-rr", 0, n);
         if (n > 1) {

@@ -341,26 +341,38 @@ static bool bql_take(void)
     return true;
 }
 
-static uint64_t mmio_load(uint64_t paddr, unsigned size, bool be)
+void (*cpu_mmio_done_hook)(CPUState *cpu);
+
+/* After the device access, without the BQL: where a busy-waiting guest
+ * may be put to sleep (proteus/cpus.h, cpus_poll_idle). */
+static void mmio_done(CPUState *cpu, bool took)
+{
+    if (took) {
+        void (*hook)(CPUState *) = __atomic_load_n(&cpu_mmio_done_hook, __ATOMIC_ACQUIRE);
+
+        bql_unlock();
+        if (hook) {
+            hook(cpu);
+        }
+    }
+}
+
+static uint64_t mmio_load(CPUState *cpu, uint64_t paddr, unsigned size, bool be)
 {
     bool took = bql_take();
     uint64_t v = 0;
 
     address_space_load(address_space_memory(), paddr, size, be, &v);
-    if (took) {
-        bql_unlock();
-    }
+    mmio_done(cpu, took);
     return v & size_mask(size);
 }
 
-static void mmio_store(uint64_t paddr, unsigned size, bool be, uint64_t v)
+static void mmio_store(CPUState *cpu, uint64_t paddr, unsigned size, bool be, uint64_t v)
 {
     bool took = bql_take();
 
     address_space_store(address_space_memory(), paddr, size, be, v);
-    if (took) {
-        bql_unlock();
-    }
+    mmio_done(cpu, took);
 }
 
 static inline uint64_t entry_paddr(CPUState *cpu, const CPUTLBEntry *e, unsigned mmu_idx,
@@ -376,7 +388,7 @@ static uint64_t load_in_page(CPUState *cpu, CPUTLBEntry *e, unsigned mmu_idx,
     uint64_t raw = 0;
 
     if (e->addr_read & TLB_MMIO) {
-        return mmio_load(entry_paddr(cpu, e, mmu_idx, addr), size, (mop & MO_BE) != 0);
+        return mmio_load(cpu, entry_paddr(cpu, e, mmu_idx, addr), size, (mop & MO_BE) != 0);
     }
     memcpy(&raw, (void *)(uintptr_t)(addr + e->addend), size);
     if (G_BYTE_ORDER == G_BIG_ENDIAN) {
@@ -396,7 +408,7 @@ static void store_in_page(CPUState *cpu, CPUTLBEntry *e, unsigned mmu_idx,
 
     v &= size_mask(size);
     if (e->addr_write & TLB_MMIO) {
-        mmio_store(entry_paddr(cpu, e, mmu_idx, addr), size, (mop & MO_BE) != 0, v);
+        mmio_store(cpu, entry_paddr(cpu, e, mmu_idx, addr), size, (mop & MO_BE) != 0, v);
         return;
     }
     raw = memop_swaps(mop) ? swap_sized(v, size) : v;

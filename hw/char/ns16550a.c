@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "proteus/chardev.h"
+#include "proteus/cpus.h"
 #include "proteus/device.h"
 #include "proteus/log.h"
 #include "proteus/module.h"
@@ -297,6 +298,7 @@ static uint8_t ns16550a_read_rbr(Ns16550aState *s)
 
 static void ns16550a_write_thr(Ns16550aState *s, uint8_t byte)
 {
+    cpus_poll_idle(false);      /* the guest is busy printing, not waiting */
     if (s->mcr & MCR_LOOP) {
         /* Loopback: the transmitter shift register feeds the receiver. */
         ns16550a_receive_byte(s, byte);
@@ -415,6 +417,8 @@ static uint64_t ns16550a_read_reg(Ns16550aState *s, unsigned reg)
         if (s->rx_count > 0) {
             value |= LSR_DR;
         }
+        /* firmware waiting for a key polls here: let its vCPU doze */
+        cpus_poll_idle(s->rx_count == 0);
         /* The error bits and the FIFO error flag clear when LSR is read. */
         s->lsr = 0;
         ns16550a_update_irq(s);
@@ -552,6 +556,7 @@ static void ns16550a_receive(void *opaque, const uint8_t *buf, int size)
         ns16550a_receive_byte(s, buf[i]);
     }
     ns16550a_update_irq(s);
+    cpus_poll_wakeup();
 }
 
 static void ns16550a_event(void *opaque, ChrEvent event)

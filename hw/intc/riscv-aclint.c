@@ -91,24 +91,45 @@ static void riscv_aclint_set_msip(RiscvAclintState *s, unsigned hart, uint32_t v
     irq_set(s->msip_irqs[hart], s->msip[hart]);
 }
 
+/* What an access at addr of size bytes reaches. */
+typedef enum AclintReg {
+    ACLINT_REG_NONE,
+    ACLINT_REG_MSIP,
+    ACLINT_REG_MTIMECMP,
+    ACLINT_REG_MTIME,
+} AclintReg;
+
+static AclintReg riscv_aclint_decode(RiscvAclintState *s, hwaddr addr, unsigned size,
+                                     unsigned *hart)
+{
+    if (addr & (size - 1)) {
+        return ACLINT_REG_NONE;     /* the registers take aligned accesses only */
+    }
+    if (addr < RISCV_ACLINT_MTIMECMP_BASE) {
+        *hart = addr / 4;
+        return size == 4 && *hart < s->num_harts ? ACLINT_REG_MSIP : ACLINT_REG_NONE;
+    }
+    if (addr < RISCV_ACLINT_MTIME) {
+        *hart = (addr - RISCV_ACLINT_MTIMECMP_BASE) / 8;
+        return *hart < s->num_harts ? ACLINT_REG_MTIMECMP : ACLINT_REG_NONE;
+    }
+    return addr < RISCV_ACLINT_MTIME + 8 ? ACLINT_REG_MTIME : ACLINT_REG_NONE;
+}
+
 static uint64_t riscv_aclint_read(void *opaque, hwaddr addr, unsigned size)
 {
     RiscvAclintState *s = opaque;
+    unsigned hart;
 
-    if (addr < RISCV_ACLINT_MTIMECMP_BASE) {
-        unsigned hart = addr / 4;
-
-        if (size == 4 && hart < s->num_harts) {
-            return s->msip[hart];
-        }
-    } else if (addr >= RISCV_ACLINT_MTIME) {
+    switch (riscv_aclint_decode(s, addr, size, &hart)) {
+    case ACLINT_REG_MSIP:
+        return s->msip[hart];
+    case ACLINT_REG_MTIMECMP:
+        return extract_bytes(s->mtimecmp[hart], addr & 7, size);
+    case ACLINT_REG_MTIME:
         return extract_bytes(riscv_aclint_read_mtime(s), addr & 7, size);
-    } else {
-        unsigned hart = (addr - RISCV_ACLINT_MTIMECMP_BASE) / 8;
-
-        if (hart < s->num_harts) {
-            return extract_bytes(s->mtimecmp[hart], addr & 7, size);
-        }
+    case ACLINT_REG_NONE:
+        break;
     }
     log_mask(LOG_GUEST_ERROR, "riscv-aclint: bad %u-byte read at 0x%" PRIx64 "\n",
              size, addr);
@@ -128,25 +149,21 @@ static void riscv_aclint_write_mtime(RiscvAclintState *s, hwaddr addr, uint64_t 
 static void riscv_aclint_write(void *opaque, hwaddr addr, uint64_t value, unsigned size)
 {
     RiscvAclintState *s = opaque;
+    unsigned hart;
 
-    if (addr < RISCV_ACLINT_MTIMECMP_BASE) {
-        unsigned hart = addr / 4;
-
-        if (size == 4 && hart < s->num_harts) {
-            riscv_aclint_set_msip(s, hart, value);
-            return;
-        }
-    } else if (addr >= RISCV_ACLINT_MTIME) {
+    switch (riscv_aclint_decode(s, addr, size, &hart)) {
+    case ACLINT_REG_MSIP:
+        riscv_aclint_set_msip(s, hart, value);
+        return;
+    case ACLINT_REG_MTIMECMP:
+        s->mtimecmp[hart] = deposit_bytes(s->mtimecmp[hart], addr & 7, size, value);
+        riscv_aclint_update_timer(s, hart);
+        return;
+    case ACLINT_REG_MTIME:
         riscv_aclint_write_mtime(s, addr, value, size);
         return;
-    } else {
-        unsigned hart = (addr - RISCV_ACLINT_MTIMECMP_BASE) / 8;
-
-        if (hart < s->num_harts) {
-            s->mtimecmp[hart] = deposit_bytes(s->mtimecmp[hart], addr & 7, size, value);
-            riscv_aclint_update_timer(s, hart);
-            return;
-        }
+    case ACLINT_REG_NONE:
+        break;
     }
     log_mask(LOG_GUEST_ERROR, "riscv-aclint: bad %u-byte write of 0x%" PRIx64
              " at 0x%" PRIx64 "\n", size, value, addr);

@@ -175,6 +175,10 @@ void cpu_interrupt(CPUState *cpu, uint32_t mask);
  * NULL (user mode, tests): nothing sleeps. */
 extern void (*cpu_interrupt_wake_hook)(CPUState *cpu);
 void cpu_reset_interrupt(CPUState *cpu, uint32_t mask);
+/* Called by the softmmu slow path after an MMIO access, with the BQL
+ * released, on the vCPU's thread: system/cpus.c sleeps there when the
+ * guest is busy-waiting on a device (cpus_poll_idle). NULL: nothing. */
+extern void (*cpu_mmio_done_hook)(CPUState *cpu);
 
 /*
  * From a helper: leave generated code back to the exec loop. With

@@ -50,6 +50,23 @@ bool cpus_running(void);
 /* Stops and joins the vCPU threads (at exit). */
 void cpus_stop(void);
 
+/*
+ * Guests that busy-wait: firmware often polls a device register in a loop
+ * (a UART's line status, waiting for a key) instead of sleeping in WFI.
+ * The device reports each poll from its MMIO read: found nothing (idle
+ * true) or found work (false; also when the guest makes progress, e.g.
+ * writes a byte). After CPUS_IDLE_POLLS fruitless polls in a row, the vCPU
+ * sleeps after each further one (once the access is done and the BQL is
+ * released) for up to CPUS_IDLE_SLEEP_US, or until the device calls
+ * cpus_poll_wakeup() because what the guest waits for arrived, or an
+ * interrupt or a pause request comes. So a guest at a prompt costs almost
+ * no host CPU, and input is seen within microseconds.
+ */
+#define CPUS_IDLE_POLLS 64
+#define CPUS_IDLE_SLEEP_US 1000
+void cpus_poll_idle(bool idle);         /* from an MMIO handler (BQL held) */
+void cpus_poll_wakeup(void);            /* any thread */
+
 /* Requests from the guest (any thread). */
 void system_shutdown_request(int status);   /* the process exits with status */
 void system_reset_request(void);            /* machine_reset, then every CPU */

@@ -51,6 +51,10 @@ static void test_mtime_write(void)
     g_assert_cmphex(qtest_readq(qts, MTIME), ==, 0x73456789aULL);
     qtest_clock_step(qts, 10 * NS_PER_TICK);
     g_assert_cmphex(qtest_readq(qts, MTIME), ==, 0x73456789aULL + 10);
+    /* Past mtime the region is empty. */
+    qtest_writeq(qts, MTIME + 8, 0);
+    g_assert_cmphex(qtest_readq(qts, MTIME + 8), ==, 0);
+    g_assert_cmphex(qtest_readq(qts, MTIME), ==, 0x73456789aULL + 10);
     qtest_quit(qts);
 }
 

@@ -5,6 +5,8 @@
  * emulator's stdin and stdout (-qtest stdio) and collect its exit status.
  */
 #include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -3,8 +3,9 @@
  * a system-mode hart (riscv_cpu_new_system) in softmmu mode with RAM at
  * 0x80000000 runs the bare-metal programs of riscv-system/progs.S (built
  * into a flat image at build time, path in RISCV_SYSTEM_PROGS): mode
- * changes with mret/sret, ecall delegation, Sv39 with A/D updates and
- * page faults, PMP, and a timer interrupt waking a hart halted in wfi.
+ * changes with mret/sret, ecall delegation, Sv39 with A/D updates, page
+ * faults and sfence.vma, PMP, a timer interrupt waking a hart halted in
+ * wfi, MPRV, and what TVM, TW, TSR and FS = Off make illegal.
  */
 #include <string.h>
 
@@ -21,6 +22,7 @@
 #define PROG_SV39  0x1000
 #define PROG_PMP   0x2000
 #define PROG_IRQ   0x3000
+#define PROG_MISC  0x4000
 
 /* Page tables and data of the Sv39 test. */
 #define PT_ROOT 0x80200000ull
@@ -37,7 +39,7 @@
 #define PTE_A 0x40
 #define PTE_D 0x80
 
-enum { A0 = 10, A1, A2, A3, A4, S2 = 18, S3, S4, S5, S6, S7, S8 };
+enum { A0 = 10, A1, A2, A3, A4, A5, A6, S2 = 18, S3, S4, S5, S6, S7, S8, S9, S10 };
 enum { S0 = 8, S1 = 9 };
 
 static MemoryRegion ram;
@@ -126,16 +128,19 @@ static void test_sv39(gconstpointer data)
     cpu->gpr[A0] = PT_ROOT >> 12;
     cpu->gpr[A2] = 0xabcd;
     cpu->gpr[S8] = LOG;
+    cpu->gpr[S9] = PT_L0;
+    cpu->gpr[S10] = pte(DATA1, PTE_V | PTE_R | PTE_A);
     g_assert_cmpint(cpu_exec(&cpu->parent), ==, EXCP_HLT);
     g_assert_cmphex(cpu->gpr[S4], ==, RISCV_EXCP_S_ECALL);
+    /* the first page, remapped to DATA1 and fenced by address */
+    g_assert_cmphex(cpu->gpr[A5], ==, 0x2222);
     g_assert_cmphex(cpu->gpr[A1], ==, 0x1111);
     g_assert_cmphex(cpu->gpr[A3], ==, 0x2222);
     g_assert_cmphex(cpu->gpr[A4], ==, 0);
     g_assert_cmphex(get64(DATA0 + 8), ==, 0xabcd);
     g_assert_cmphex(get64(DATA1 + 8), ==, 0);
-    /* the load set A, the store D; the read-only page kept D clear */
-    g_assert_cmphex(get64(PT_L0), ==, pte(DATA0, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D));
-    g_assert_cmphex(get64(PT_L0 + 8), ==, pte(DATA1, PTE_V | PTE_R | PTE_A));
+    /* the load set A, the store D */
+    g_assert_cmphex(cpu->gpr[A6], ==, pte(DATA0, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D));
     /* the S handler's log: (scause, stval) of each fault */
     g_assert_cmphex(cpu->gpr[S8], ==, LOG + 3 * 16);
     g_assert_cmphex(get64(LOG), ==, RISCV_EXCP_STORE_PAGE_FAULT);
@@ -199,6 +204,35 @@ static void test_irq(gconstpointer data)
     riscv_cpu_free(cpu);
 }
 
+static void test_misc(gconstpointer data)
+{
+    RiscvCPU *cpu = setup(data, PROG_MISC);
+    static const uint64_t causes[] = {
+        RISCV_EXCP_ILLEGAL_INST,    /* csrr satp with TVM */
+        RISCV_EXCP_ILLEGAL_INST,    /* sfence.vma with TVM */
+        RISCV_EXCP_ILLEGAL_INST,    /* wfi with TW */
+        RISCV_EXCP_ILLEGAL_INST,    /* csrr mstatus in S */
+        RISCV_EXCP_ILLEGAL_INST,    /* sret with TSR */
+        RISCV_EXCP_ILLEGAL_INST,    /* fmv.d.x with FS off */
+        RISCV_EXCP_ILLEGAL_INST,    /* csrr fflags with FS off */
+        RISCV_EXCP_S_ECALL,
+    };
+
+    sv39_tables();
+    put64(DATA0, 0x1111);
+    cpu->gpr[A0] = PT_ROOT >> 12;
+    cpu->gpr[S8] = LOG;
+    g_assert_cmpint(cpu_exec(&cpu->parent), ==, EXCP_HLT);
+    g_assert_cmphex(cpu->gpr[A1], ==, 0x1111);
+    g_assert_cmphex(cpu->gpr[S8], ==, LOG + 16 * G_N_ELEMENTS(causes));
+    for (size_t i = 0; i < G_N_ELEMENTS(causes); i++) {
+        g_assert_cmphex(get64(LOG + 16 * i), ==, causes[i]);
+        /* each at the next instruction of misc_s (a5) */
+        g_assert_cmphex(get64(LOG + 16 * i + 8), ==, cpu->gpr[A5] + 4 * i);
+    }
+    riscv_cpu_free(cpu);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -209,6 +243,7 @@ int main(int argc, char **argv)
         { "sv39", test_sv39 },
         { "pmp", test_pmp },
         { "irq-wfi", test_irq },
+        { "misc", test_misc },
     };
     const char *path = g_getenv("RISCV_SYSTEM_PROGS");
     GError *err = NULL;

@@ -60,8 +60,9 @@ modes_m_trap:
 
 /* ---- 0x1000: Sv39 in S-mode (page tables built by the test, root
  * PPN in a0): A/D updates, a store page fault, a misaligned superpage,
- * an instruction page fault. Page faults are delegated to S, whose
- * handler logs (scause, stval) pairs at s8 and resumes. ---- */
+ * an instruction page fault, a remap made visible by sfence.vma. Page
+ * faults are delegated to S, whose handler logs (scause, stval) pairs at
+ * s8 and resumes. ---- */
     .org 0x1000
 sv39:
     lla t0, sv39_m_trap
@@ -91,6 +92,11 @@ sv39_s:
     ld a4, 0(t2)                /* misaligned superpage: load page fault */
     li t0, 0x40400000
     jalr ra, t0                 /* unmapped: instruction page fault */
+    li t0, 0x40000000
+    ld a6, 0(s9)                /* its PTE (at s9), A and D set by now */
+    sd s10, 0(s9)               /* remap it */
+    sfence.vma t0
+    ld a5, 0(t0)                /* through the new mapping */
     ecall
 sv39_s_trap:
     csrr t3, scause
@@ -171,3 +177,51 @@ irq_m_trap:
     csrw mie, zero
     wfi
     j irq_m_trap
+
+/* ---- 0x4000: M loads through Sv39 with MPRV (MPP = S), then S runs
+ * what TVM, TSR and TW forbid, an M CSR, and FP with FS off: each is an
+ * illegal instruction that M logs as (mcause, mepc) at s8 and steps
+ * over; the final ecall from S ends the program. ---- */
+    .org 0x4000
+misc:
+    lla t0, misc_m_trap
+    csrw mtvec, t0
+    li t0, 8 << 60
+    or t0, t0, a0
+    csrw satp, t0
+    li t0, 3 << 11
+    csrc mstatus, t0
+    li t0, (1 << 11) | (1 << 17) /* MPP = S, MPRV */
+    csrs mstatus, t0
+    li t1, 0x40000000
+    ld a1, 0(t1)                /* translated as S would */
+    li t0, 1 << 17
+    csrc mstatus, t0
+    li t0, (1 << 20) | (1 << 21) | (1 << 22)   /* TVM, TW, TSR */
+    csrs mstatus, t0
+    lla t0, misc_s
+    csrw mepc, t0
+    lla a5, misc_s
+    mret
+misc_s:
+    csrr t0, satp
+    sfence.vma
+    wfi
+    csrr t0, mstatus
+    sret
+    fmv.d.x ft0, zero
+    csrr t0, fflags
+    ecall
+misc_m_trap:
+    csrr t3, mcause
+    csrr t4, mepc
+    sd t3, 0(s8)
+    sd t4, 8(s8)
+    addi s8, s8, 16
+    li t5, 9
+    beq t3, t5, 1f
+    addi t4, t4, 4
+    csrw mepc, t4
+    mret
+1:  wfi
+    j 1b

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+#
+# Boots Debian's OpenSBI and U-Boot (qemu-riscv64_smode) on the riscv64
+# virt machine, waits for the U-Boot prompt on the serial console, types
+# commands, checks what they print, and powers off: the process must end
+# with status 0. TAP output, one test point per step.
+#
+#   riscv64-uboot.py PROTEUS_SYSTEM_RISCV64 [UBOOT_BIN]
+
+import os
+import select
+import subprocess
+import sys
+import time
+
+UBOOT = '/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin'
+PROMPT = b'=> '
+
+results = []
+
+
+def point(ok, what, detail=''):
+    results.append(ok)
+    print('%s %d - %s' % ('ok' if ok else 'not ok', len(results), what))
+    if not ok and detail:
+        for line in detail.splitlines()[-25:]:
+            print('# ' + line)
+    sys.stdout.flush()
+
+
+class Console:
+    """The guest's serial console on the emulator's stdin/stdout."""
+
+    def __init__(self, argv):
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self.seen = b''
+
+    def wait_for(self, text, timeout):
+        """Reads until text appears after what was read before; returns the
+        output up to and including it, or None on timeout or exit."""
+        deadline = time.monotonic() + timeout
+        start = len(self.seen)
+        while True:
+            at = self.seen.find(text, start)
+            if at >= 0:
+                out = self.seen[start:at + len(text)]
+                self.seen = self.seen[at + len(text):]
+                return out
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            if not chunk:
+                return None
+            self.seen += chunk
+
+    def command(self, line, timeout=30):
+        self.proc.stdin.write(line.encode() + b'\n')
+        self.proc.stdin.flush()
+        return self.wait_for(PROMPT, timeout)
+
+    def text(self):
+        return self.seen.decode(errors='replace')
+
+
+def main():
+    emulator = sys.argv[1]
+    uboot = sys.argv[2] if len(sys.argv) > 2 else UBOOT
+    checks = [
+        ('version', [b'U-Boot 20']),
+        ('bdinfo', [b'boot_params', b'DRAM bank', b'0x80000000']),
+        ('fdt addr $fdtcontroladdr; fdt print /', [b'compatible = "riscv-virtio"',
+                                                   b'serial@10000000', b'ns16550a',
+                                                   b'riscv,isa']),
+        ('mw.l 0x84000000 0x12345678; md.l 0x84000000 1', [b'84000000: 12345678']),
+    ]
+    print('1..%d' % (2 + len(checks) + 1))
+    con = Console([emulator, '-M', 'virt', '-m', '128M', '-nographic', '-kernel', uboot])
+    banner = con.wait_for(b'OpenSBI v', 60)
+    point(banner is not None, 'OpenSBI banner', con.text())
+    # autoboot finds nothing to boot and falls back to the prompt
+    boot = con.wait_for(PROMPT, 120) if banner is not None else None
+    point(boot is not None, 'U-Boot prompt', con.text())
+    for cmd, wanted in checks:
+        out = con.command(cmd) if boot is not None else None
+        ok = out is not None and all(w in out for w in wanted)
+        point(ok, cmd, (out or b'').decode(errors='replace') or con.text())
+    status = None
+    if boot is not None:
+        con.proc.stdin.write(b'poweroff\n')
+        con.proc.stdin.flush()
+    try:
+        status = con.proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        con.proc.kill()
+        con.proc.wait()
+    point(status == 0, 'poweroff ends the process with status 0 (got %s)' % status)
+    return 0 if all(results) else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
