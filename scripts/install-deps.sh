@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages that building and testing proteus need, when
 # any is missing: as root directly, otherwise through sudo. With --bench,
-# also what the benchmarks compare against (qemu-user).
+# also what the benchmarks compare against (qemu-user, qemu-system-misc).
 set -eu
 
 packages="
@@ -22,7 +22,7 @@ opensbi
 u-boot-qemu
 "
 if [ "${1:-}" = "--bench" ]; then
-    packages="$packages qemu-user"
+    packages="$packages qemu-user qemu-system-misc"
 fi
 
 missing=""

@@ -6,6 +6,10 @@
 # with status 0. TAP output, one test point per step.
 #
 #   riscv64-uboot.py PROTEUS_SYSTEM_RISCV64 [UBOOT_BIN]
+#   riscv64-uboot.py --time EMULATOR [UBOOT_BIN]
+#       (for tests/bench: prints the seconds from start to the prompt, the
+#       autoboot countdown cut short by a key; then
+#       powers off; EMULATOR may be qemu-system-riscv64 as well)
 
 import os
 import select
@@ -67,7 +71,33 @@ class Console:
         return self.seen.decode(errors='replace')
 
 
+def time_to_prompt(emulator, uboot):
+    start = time.monotonic()
+    con = Console([emulator, '-M', 'virt', '-m', '128M', '-nographic', '-kernel', uboot])
+    # a key stops the autoboot countdown, which would only add its 2 s
+    ok = con.wait_for(b'Hit any key', 120) is not None
+    if ok:
+        con.proc.stdin.write(b'\n')
+        con.proc.stdin.flush()
+        ok = con.wait_for(PROMPT, 120) is not None
+    elapsed = time.monotonic() - start
+    con.proc.stdin.write(b'poweroff\n')
+    con.proc.stdin.flush()
+    try:
+        status = con.proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        con.proc.kill()
+        status = None
+    if not ok or status != 0:
+        print('no U-Boot prompt or no clean poweroff (status %s)' % status, file=sys.stderr)
+        return 1
+    print('%.3f' % elapsed)
+    return 0
+
+
 def main():
+    if sys.argv[1] == '--time':
+        return time_to_prompt(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else UBOOT)
     emulator = sys.argv[1]
     uboot = sys.argv[2] if len(sys.argv) > 2 else UBOOT
     checks = [
