@@ -545,8 +545,6 @@ static bool tcg_setup(const char *accel, GError **errp)
             cpus_set_single_thread(strcmp(it->value, "single") == 0);
         }
     }
-    /* before the first translation: guest accesses go through the TLB */
-    ir_mem_model = IR_MEM_SOFTMMU;
     if (!tcg_exec_init(backend, errp)) {
         g_prefix_error(errp, "-accel tcg,backend=%s: ", backend->name);
         return false;
@@ -624,6 +622,9 @@ static bool system_start(SystemConfig *cfg, int *status, GError **errp)
         g_prefix_error(errp, "-qtest %s: ", cfg->qtest);
         return false;
     }
+    /* Guest CPUs of the system emulator reach memory through the softmmu
+     * TLB: boards create them with this already set. */
+    ir_mem_model = IR_MEM_SOFTMMU;
     if (!create_machine(cfg, errp)) {
         return false;
     }

@@ -28,7 +28,6 @@
 #include <libfdt.h>
 #include <string.h>
 
-#include "accel/tcg/backend.h"
 #include "hw/intc/riscv-aclint.h"
 #include "hw/riscv/boot.h"
 #include "proteus/chardev.h"
@@ -177,10 +176,6 @@ static void virt_create_harts(VirtMachineState *vms)
 {
     MachineState *ms = MACHINE(vms);
 
-    /* System-mode harts reach memory through the softmmu TLB, also when
-     * they are made before the accelerator is set up (or never run, under
-     * qtest). */
-    ir_mem_model = IR_MEM_SOFTMMU;
     for (unsigned h = 0; h < ms->smp_cpus; h++) {
         RiscvCPU *cpu = riscv_cpu_new_system(vms->exts, h, VIRT_ROM_BASE);
 

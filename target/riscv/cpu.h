@@ -208,9 +208,11 @@ typedef struct RiscvCPU {
     /* The cause of the last refused instruction fetch probe (tlb_fill
      * with probe set): page fault or access fault. */
     int fetch_fault;
-    /* A superpage was put in the TLB since the last full flush (so a
-     * fence for one address must flush everything). */
-    bool tlb_has_superpages;
+    /* The virtual range [first, last] holding every superpage put in the
+     * TLB since the last full flush (empty: first > last). A superpage
+     * fills one 4 KiB entry per page touched, so a fence for an address
+     * in it flushes everything. */
+    uint64_t tlb_super_first, tlb_super_last;
     uint64_t (*rdtime)(void *opaque);
     void *rdtime_opaque;
 } RiscvCPU;
@@ -291,6 +293,8 @@ void riscv_cpu_set_rdtime(RiscvCPU *cpu, uint64_t (*rdtime)(void *opaque), void 
 /* The privileged part of reset: M-mode at reset_pc (system), or the
  * fixed U-mode state user mode runs in. */
 void riscv_cpu_reset_priv(RiscvCPU *cpu);
+/* Empties the TLB (all MMU indexes) and the superpage range. */
+void riscv_tlb_flush_all(RiscvCPU *cpu);
 /* The MMU index of data accesses: the mode (or MPP with MPRV) and SUM. */
 unsigned riscv_data_mmu_index(const RiscvCPU *cpu);
 /* The MMU index of instruction fetches in the current mode. */

@@ -257,13 +257,11 @@ static void helper_sfence_vma(void *env, uint64_t vaddr, uint64_t asid, uint64_t
     if (cpu->priv == RISCV_PRIV_S && (cpu->mstatus & MSTATUS_TVM)) {
         riscv_raise_exception(cpu, RISCV_EXCP_ILLEGAL_INST, 0, GETPC());
     }
-    if ((which & 1) && !cpu->tlb_has_superpages) {
+    if ((which & 1) && !(vaddr >= cpu->tlb_super_first && vaddr <= cpu->tlb_super_last)) {
         tlb_flush_page(&cpu->parent, vaddr);
     } else {
-        /* a superpage fills several 4 KiB entries: an address fence
-         * must drop them all */
-        cpu->tlb_has_superpages = false;
-        tlb_flush(&cpu->parent);
+        /* in a superpage, whose 4 KiB entries could be anywhere in it */
+        riscv_tlb_flush_all(cpu);
     }
 }
 

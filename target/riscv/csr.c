@@ -137,7 +137,7 @@ static void mstatus_write(RiscvCPU *cpu, uint64_t val, uint64_t mask)
     cpu->mstatus = v;
     /* MXR changes which pages are readable in every TLB entry */
     if ((old ^ v) & MSTATUS_MXR) {
-        tlb_flush(&cpu->parent);
+        riscv_tlb_flush_all(cpu);
     }
 }
 
@@ -230,14 +230,14 @@ static void pmpcfg_write(RiscvCPU *cpu, unsigned reg, uint64_t val)
         }
         cpu->pmpcfg[i] = cfg & (PMP_L | PMP_A | PMP_X | PMP_W | PMP_R);
     }
-    tlb_flush(&cpu->parent);
+    riscv_tlb_flush_all(cpu);
 }
 
 static void pmpaddr_write(RiscvCPU *cpu, unsigned i, uint64_t val)
 {
     if (!pmpaddr_locked(cpu, i)) {
         cpu->pmpaddr[i] = val & PMPADDR_MASK;
-        tlb_flush(&cpu->parent);
+        riscv_tlb_flush_all(cpu);
     }
 }
 
@@ -257,7 +257,7 @@ static void satp_write(RiscvCPU *cpu, uint64_t val)
     }
     cpu->satp = val;
     /* the TLB holds no ASIDs: a new address space starts empty */
-    tlb_flush(&cpu->parent);
+    riscv_tlb_flush_all(cpu);
 }
 
 /* TVM: S-mode may not touch satp (or run sfence.vma). */
@@ -571,8 +571,9 @@ static bool machine_csr_write(RiscvCPU *cpu, unsigned csr, uint64_t val)
         mie_write(cpu, val, MIP_ALL);
         return true;
     case CSR_MIP:
-        /* the M-level bits follow the devices' lines; SEIP written here
-         * is ORed with nothing (the PLIC drives it through set_irq) */
+        /* M writes the S-level bits; the M-level ones follow the devices'
+         * lines. SEIP is one bit shared with the PLIC's line, so a write
+         * and the line overwrite each other (the spec ORs the two). */
         mip_write(cpu, val, MIP_S_LEVEL);
         return true;
     case CSR_MTVEC:
@@ -643,7 +644,7 @@ void riscv_cpu_reset_priv(RiscvCPU *cpu)
         cpu->priv = RISCV_PRIV_M;
         cpu->mcounteren = cpu->scounteren = 0;
         cpu->pc = cpu->reset_pc;
-        tlb_flush(&cpu->parent);
+        riscv_tlb_flush_all(cpu);
     } else {
         /* user mode: U with the FP unit on and every counter readable */
         cpu->priv = RISCV_PRIV_U;

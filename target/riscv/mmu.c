@@ -43,7 +43,7 @@
 typedef struct RiscvTranslation {
     uint64_t paddr;             /* of the accessed byte */
     int prot;                   /* PAGE_* the mode has on the page */
-    bool superpage;
+    uint64_t size;              /* of the page or superpage */
 } RiscvTranslation;
 
 /* ---- modes and MMU indexes ---- */
@@ -266,7 +266,7 @@ static int riscv_translate(RiscvCPU *cpu, uint64_t vaddr, MMUAccessType type,
     unsigned va_bits = PAGE_BITS + LEVEL_BITS * levels;
     int64_t top;
 
-    t->superpage = false;
+    t->size = TLB_PAGE_SIZE;
     if (priv == RISCV_PRIV_M || levels == 0) {
         t->paddr = vaddr;
         t->prot = PAGE_READ | PAGE_WRITE | PAGE_EXEC;
@@ -324,7 +324,7 @@ restart:
                 t->prot &= ~PAGE_WRITE;
             }
             t->paddr = (ppn << PAGE_BITS) | (vaddr & ((1ull << shift) - 1));
-            t->superpage = level > 0;
+            t->size = 1ull << shift;
             return NO_FAULT;
         }
     }
@@ -332,6 +332,13 @@ restart:
 }
 
 /* ---- class hooks ---- */
+
+void riscv_tlb_flush_all(RiscvCPU *cpu)
+{
+    cpu->tlb_super_first = UINT64_MAX;
+    cpu->tlb_super_last = 0;
+    tlb_flush(&cpu->parent);
+}
 
 bool riscv_cpu_tlb_fill(CPUState *cs, uint64_t addr, unsigned size, MMUAccessType type,
                         unsigned mmu_idx, bool probe, uintptr_t retaddr)
@@ -369,8 +376,11 @@ bool riscv_cpu_tlb_fill(CPUState *cs, uint64_t addr, unsigned size, MMUAccessTyp
         }
         cpu_loop_exit(cs);
     }
-    if (t.superpage) {
-        cpu->tlb_has_superpages = true;
+    if (t.size > TLB_PAGE_SIZE) {
+        uint64_t first = addr & ~(t.size - 1);
+
+        cpu->tlb_super_first = MIN(cpu->tlb_super_first, first);
+        cpu->tlb_super_last = MAX(cpu->tlb_super_last, first + (t.size - 1));
     }
     tlb_set_page(cs, addr & TLB_PAGE_MASK, ppage, prot, mmu_idx);
     return true;

@@ -125,10 +125,12 @@ static uint32_t prop_cell(const void *fdt, const char *path, const char *name, i
 static uint64_t prop_u64(const void *fdt, const char *path, const char *name)
 {
     int len;
-    const fdt64_t *v = prop(fdt, path, name, &len);
+    const void *p = prop(fdt, path, name, &len);
+    fdt64_t v;
 
     g_assert_cmpint(len, ==, 8);
-    return fdt64_to_cpu(*v);
+    memcpy(&v, p, 8);       /* properties are only 4-byte aligned */
+    return fdt64_to_cpu(v);
 }
 
 static const char *prop_str(const void *fdt, const char *path, const char *name)

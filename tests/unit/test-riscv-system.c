@@ -5,7 +5,8 @@
  * into a flat image at build time, path in RISCV_SYSTEM_PROGS): mode
  * changes with mret/sret, ecall delegation, Sv39 with A/D updates, page
  * faults and sfence.vma, PMP, a timer interrupt waking a hart halted in
- * wfi, MPRV, and what TVM, TW, TSR and FS = Off make illegal.
+ * wfi, interrupts delegated to S, MPRV, and what TVM, TW, TSR and
+ * FS = Off make illegal.
  */
 #include <string.h>
 
@@ -23,6 +24,7 @@
 #define PROG_PMP   0x2000
 #define PROG_IRQ   0x3000
 #define PROG_MISC  0x4000
+#define PROG_SIRQ  0x5000
 
 /* Page tables and data of the Sv39 test. */
 #define PT_ROOT 0x80200000ull
@@ -159,18 +161,27 @@ static void test_pmp(gconstpointer data)
     const uint64_t page = DATA0;
 
     put64(page, 0x77);
-    put64(page + 4096, 0x88);
+    put64(page + 0x1000, 0x88);
     put64(page - 8, 0x99);
+    put64(page + 0x3000, 0xaa);
     cpu->gpr[A0] = page;
+    cpu->gpr[S8] = LOG;
     g_assert_cmpint(cpu_exec(&cpu->parent), ==, EXCP_HLT);
     g_assert_cmphex(cpu->gpr[A1], ==, 0x77);
     g_assert_cmphex(cpu->gpr[A2], ==, 0x88);
     g_assert_cmphex(cpu->gpr[A3], ==, 0x99);
     g_assert_cmphex(cpu->gpr[A4], ==, 0);
-    g_assert_cmphex(cpu->gpr[S4], ==, RISCV_EXCP_LOAD_ACCESS_FAULT);
-    g_assert_cmphex(cpu->gpr[S5], ==, page + 16);
-    g_assert_cmphex(cpu->gpr[S6], ==, cpu->gpr[S7]);
-    g_assert_cmphex((cpu->mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT, ==, RISCV_PRIV_S);
+    g_assert_cmphex(cpu->gpr[A5], ==, 0);
+    g_assert_cmphex(cpu->gpr[A6], ==, 0xaa);
+    /* M's log: (mcause, mtval, mepc) */
+    g_assert_cmphex(cpu->gpr[S8], ==, LOG + 3 * 24);
+    g_assert_cmphex(get64(LOG), ==, RISCV_EXCP_LOAD_ACCESS_FAULT);
+    g_assert_cmphex(get64(LOG + 8), ==, page + 16);
+    g_assert_cmphex(get64(LOG + 16), ==, cpu->gpr[S6]);
+    g_assert_cmphex(get64(LOG + 24), ==, RISCV_EXCP_LOAD_ACCESS_FAULT);
+    g_assert_cmphex(get64(LOG + 32), ==, page + 0x2008);
+    g_assert_cmphex(get64(LOG + 40), ==, cpu->gpr[S7]);
+    g_assert_cmphex(get64(LOG + 48), ==, RISCV_EXCP_S_ECALL);
     riscv_cpu_free(cpu);
 }
 
@@ -233,6 +244,21 @@ static void test_misc(gconstpointer data)
     riscv_cpu_free(cpu);
 }
 
+static void test_sirq(gconstpointer data)
+{
+    RiscvCPU *cpu = setup(data, PROG_SIRQ);
+
+    cpu->gpr[S8] = LOG;
+    g_assert_cmpint(cpu_exec(&cpu->parent), ==, EXCP_HLT);
+    g_assert_cmphex(cpu->gpr[S4], ==, RISCV_EXCP_S_ECALL);
+    g_assert_cmphex(cpu->gpr[S8], ==, LOG + 16);
+    g_assert_cmphex(get64(LOG), ==, RISCV_CAUSE_INTERRUPT | RISCV_IRQ_SSIP);
+    g_assert_cmphex(get64(LOG + 8), ==, RISCV_CAUSE_INTERRUPT | RISCV_IRQ_STIP);
+    /* STIP stays pending, masked in sie */
+    g_assert_cmphex(cpu->mip, ==, 1u << RISCV_IRQ_STIP);
+    riscv_cpu_free(cpu);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -244,6 +270,7 @@ int main(int argc, char **argv)
         { "pmp", test_pmp },
         { "irq-wfi", test_irq },
         { "misc", test_misc },
+        { "s-irq", test_sirq },
     };
     const char *path = g_getenv("RISCV_SYSTEM_PROGS");
     GError *err = NULL;
@@ -261,7 +288,8 @@ int main(int argc, char **argv)
     memory_region_add_subregion(get_system_memory(), RAM_BASE, &ram);
     for (const IRBackend *const *b = ir_backends; *b; b++) {
         for (size_t i = 0; i < G_N_ELEMENTS(tests); i++) {
-            char *name = g_strdup_printf("/riscv-system/%s/%s", (*b)->name, tests[i].name);
+            char *name = g_strdup_printf("/riscv-system/%s/%s", (*b)->name,
+                                         tests[i].name);
 
             g_test_add_data_func(name, *b, tests[i].fn);
             g_free(name);

@@ -117,9 +117,11 @@ sv39_m_trap:
     wfi
     j sv39_m_trap
 
-/* ---- 0x2000: PMP: entry 0 denies everything in a 4 KiB page at a0 to
- * S and U, entry 1 allows all memory; M still reads the page, S faults
- * (load access fault, not delegated, so M sees it). ---- */
+/* ---- 0x2000: PMP: entry 0 (NAPOT) denies the 4 KiB page at a0 to S
+ * and U, entry 2 (TOR over entry 1's address) the page at a0 + 0x2000,
+ * entry 3 allows all memory. M still reads the first page; S's loads
+ * from both fault (load access faults, not delegated): M logs (mcause,
+ * mtval, mepc) at s8 and steps over them, until the ecall. ---- */
     .org 0x2000
 pmp:
     lla t0, pmp_m_trap
@@ -127,11 +129,20 @@ pmp:
     srli t0, a0, 2
     ori t0, t0, 0x1ff           /* NAPOT 4 KiB: base | (4096 / 8 - 1) */
     csrw pmpaddr0, t0
+    li t1, 0x2000
+    add t1, a0, t1
+    srli t0, t1, 2
+    csrw pmpaddr1, t0           /* off: only the bottom of entry 2 */
+    li t1, 0x3000
+    add t1, a0, t1
+    srli t0, t1, 2
+    csrw pmpaddr2, t0
     li t0, -1
-    csrw pmpaddr1, t0           /* NAPOT over everything */
-    li t0, (0x18 | 0x7) << 8 | 0x18   /* entry 1: NAPOT RWX; entry 0: NAPOT, none */
+    csrw pmpaddr3, t0           /* NAPOT over everything */
+    /* entry 3 NAPOT RWX, entry 2 TOR none, entry 1 off, entry 0 NAPOT none */
+    li t0, 0x1f080018
     csrw pmpcfg0, t0
-    ld a1, 0(a0)                /* M: allowed (entry 0 is not locked) */
+    ld a1, 0(a0)                /* M: allowed (the entries are not locked) */
     lla t0, pmp_s
     csrw mepc, t0
     li t0, 3 << 11
@@ -140,20 +151,37 @@ pmp:
     csrs mstatus, t0
     mret
 pmp_s:
-    li t1, 4096
+    li t1, 0x1000
     add t1, a0, t1
     ld a2, 0(t1)                /* the next page: fine */
     ld a3, -8(a0)               /* the page before: fine */
 pmp_s_load:
-    ld a4, 16(a0)               /* load access fault */
-    j pmp_s
+    ld a4, 16(a0)               /* entry 0: load access fault */
+    li t1, 0x2000
+    add t1, a0, t1
+pmp_s_load2:
+    ld a5, 8(t1)                /* entry 2: load access fault */
+    li t1, 0x3000
+    add t1, a0, t1
+    ld a6, 0(t1)                /* above the TOR range: fine */
+    ecall
 pmp_m_trap:
-    csrr s4, mcause
-    csrr s5, mtval
-    csrr s6, mepc
-    lla s7, pmp_s_load
+    csrr t3, mcause
+    csrr t4, mtval
+    csrr t5, mepc
+    sd t3, 0(s8)
+    sd t4, 8(s8)
+    sd t5, 16(s8)
+    addi s8, s8, 24
+    li t6, 9
+    beq t3, t6, 1f
+    addi t5, t5, 4
+    csrw mepc, t5
+    mret
+1:  lla s6, pmp_s_load
+    lla s7, pmp_s_load2
     wfi
-    j pmp_m_trap
+    j 1b
 
 /* ---- 0x3000: wfi halts with MTIE set and nothing pending; the timer
  * interrupt (raised by the test) wakes the hart and is taken. ---- */
@@ -225,3 +253,43 @@ misc_m_trap:
     mret
 1:  wfi
     j 1b
+
+/* ---- 0x5000: S-level interrupts delegated to S: M makes SSIP and STIP
+ * pending (not taken in M), S enables SIE and takes both in priority
+ * order (SSI before STI), logging scause at s8, then ecalls to M. ---- */
+    .org 0x5000
+sirq:
+    lla t0, sirq_m_trap
+    csrw mtvec, t0
+    lla t0, sirq_s_trap
+    csrw stvec, t0
+    li t0, (1 << 1) | (1 << 5)
+    csrw mideleg, t0
+    csrw mie, t0
+    csrs mip, t0
+    csrsi mstatus, 8            /* MIE: S-level interrupts still wait */
+    lla t0, sirq_s
+    csrw mepc, t0
+    li t0, 3 << 11
+    csrc mstatus, t0
+    li t0, 1 << 11
+    csrs mstatus, t0
+    mret
+sirq_s:
+    csrsi sstatus, 2            /* SIE: both are taken now */
+    ecall
+sirq_s_trap:
+    csrr t3, scause
+    sd t3, 0(s8)
+    addi s8, s8, 8
+    csrci sip, 2                /* SSIP: S may clear it */
+    andi t4, t3, 0xff
+    li t5, 5
+    bne t4, t5, 1f
+    li t0, 1 << 5
+    csrc sie, t0                /* STIP it may not: mask it instead */
+1:  sret
+sirq_m_trap:
+    csrr s4, mcause
+    wfi
+    j sirq_m_trap
