@@ -196,6 +196,10 @@ static void riscv_get_tb_cpu_state(CPUState *cs, uint64_t *pc, uint32_t *flags)
     if (!(cpu->mstatus & MSTATUS_FS)) {
         f |= RISCV_TB_FLAGS_FP_OFF;
     }
+    /* fetches translate through satp below M-mode */
+    if (cpu->priv != RISCV_PRIV_M && (cpu->satp >> SATP_MODE_SHIFT) != SATP_MODE_BARE) {
+        f |= cpu->as_tag << RISCV_TB_FLAGS_AS_SHIFT;
+    }
     *pc = cpu->pc;
     *flags = f;
 }

@@ -213,6 +213,13 @@ typedef struct RiscvCPU {
      * fills one 4 KiB entry per page touched, so a fence for an address
      * in it flushes everything. */
     uint64_t tlb_super_first, tlb_super_last;
+    /*
+     * The address space translated code was made for: the TB cache is
+     * keyed by virtual pc, so a new mapping (satp written, sfence.vma, any
+     * TLB flush) moves the hart to a fresh tag, part of its TB flags while
+     * paging is on; TBs of the old mappings are then never looked up again.
+     */
+    uint32_t as_tag;
     uint64_t (*rdtime)(void *opaque);
     void *rdtime_opaque;
 } RiscvCPU;
@@ -295,6 +302,8 @@ void riscv_cpu_set_rdtime(RiscvCPU *cpu, uint64_t (*rdtime)(void *opaque), void 
 void riscv_cpu_reset_priv(RiscvCPU *cpu);
 /* Empties the TLB (all MMU indexes) and the superpage range. */
 void riscv_tlb_flush_all(RiscvCPU *cpu);
+/* Moves the hart to a fresh address-space tag (stale TBs out of reach). */
+void riscv_new_as_tag(RiscvCPU *cpu);
 /* The MMU index of data accesses: the mode (or MPP with MPRV) and SUM. */
 unsigned riscv_data_mmu_index(const RiscvCPU *cpu);
 /* The MMU index of instruction fetches in the current mode. */

@@ -259,6 +259,8 @@ static void helper_sfence_vma(void *env, uint64_t vaddr, uint64_t asid, uint64_t
     }
     if ((which & 1) && !(vaddr >= cpu->tlb_super_first && vaddr <= cpu->tlb_super_last)) {
         tlb_flush_page(&cpu->parent, vaddr);
+        /* the page may now hold other code: TBs made before are stale */
+        riscv_new_as_tag(cpu);
     } else {
         /* in a superpage, whose 4 KiB entries could be anywhere in it */
         riscv_tlb_flush_all(cpu);

@@ -333,11 +333,20 @@ restart:
 
 /* ---- class hooks ---- */
 
+/* A fresh address-space tag (see RiscvCPU.as_tag): never 0, 24 bits. */
+void riscv_new_as_tag(RiscvCPU *cpu)
+{
+    static uint32_t next_tag;
+
+    cpu->as_tag = (__atomic_add_fetch(&next_tag, 1, __ATOMIC_RELAXED) % 0xffffff) + 1;
+}
+
 void riscv_tlb_flush_all(RiscvCPU *cpu)
 {
     cpu->tlb_super_first = UINT64_MAX;
     cpu->tlb_super_last = 0;
     tlb_flush(&cpu->parent);
+    riscv_new_as_tag(cpu);
 }
 
 bool riscv_cpu_tlb_fill(CPUState *cs, uint64_t addr, unsigned size, MMUAccessType type,

@@ -40,6 +40,7 @@ typedef struct DisasContext {
 #define RISCV_TB_FLAGS_MMU_SHIFT 5
 #define RISCV_TB_FLAGS_MMU_MASK (3u << RISCV_TB_FLAGS_MMU_SHIFT)
 #define RISCV_TB_FLAGS_FP_OFF (1u << 7)
+#define RISCV_TB_FLAGS_AS_SHIFT 8     /* bits 8..31: RiscvCPU.as_tag when paging is on */
 
 /* The IR globals (translate.c registers them). cpu_gpr[0] is never used:
  * get_gpr/dest_gpr handle x0. */

@@ -25,6 +25,7 @@
 #define PROG_IRQ   0x3000
 #define PROG_MISC  0x4000
 #define PROG_SIRQ  0x5000
+#define PROG_REMAP 0x6000
 
 /* Page tables and data of the Sv39 test. */
 #define PT_ROOT 0x80200000ull
@@ -33,6 +34,8 @@
 #define DATA0   0x80300000ull
 #define DATA1   0x80301000ull
 #define LOG     0x80310000ull
+#define CODE1   0x80320000ull
+#define CODE2   0x80321000ull
 
 #define PTE_V 0x01
 #define PTE_R 0x02
@@ -259,6 +262,35 @@ static void test_sirq(gconstpointer data)
     riscv_cpu_free(cpu);
 }
 
+/* li a0, IMM; ret */
+static void put_return_imm(uint64_t paddr, int imm)
+{
+    uint32_t code[2] = { GUINT32_TO_LE(0x00000513u | (uint32_t)imm << 20),
+                         GUINT32_TO_LE(0x00008067u) };
+
+    memcpy(ram_at(paddr), code, sizeof(code));
+}
+
+static void test_code_remap(gconstpointer data)
+{
+    RiscvCPU *cpu = setup(data, PROG_REMAP);
+
+    put64(PT_ROOT + 2 * 8, pte(RAM_BASE, PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D));
+    put64(PT_ROOT + 1 * 8, pte(PT_L1, PTE_V));
+    put64(PT_L1 + 0 * 8, pte(PT_L0, PTE_V));
+    put64(PT_L0 + 0 * 8, pte(CODE1, PTE_V | PTE_R | PTE_X | PTE_A));
+    put_return_imm(CODE1, 1);
+    put_return_imm(CODE2, 2);
+    cpu->gpr[A0] = PT_ROOT >> 12;
+    cpu->gpr[S9] = PT_L0;
+    cpu->gpr[S10] = pte(CODE2, PTE_V | PTE_R | PTE_X | PTE_A);
+    g_assert_cmpint(cpu_exec(&cpu->parent), ==, EXCP_HLT);
+    g_assert_cmphex(cpu->gpr[S4], ==, RISCV_EXCP_S_ECALL);
+    g_assert_cmpint(cpu->gpr[A1], ==, 1);
+    g_assert_cmpint(cpu->gpr[A2], ==, 2);
+    riscv_cpu_free(cpu);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -271,6 +303,7 @@ int main(int argc, char **argv)
         { "irq-wfi", test_irq },
         { "misc", test_misc },
         { "s-irq", test_sirq },
+        { "code-remap", test_code_remap },
     };
     const char *path = g_getenv("RISCV_SYSTEM_PROGS");
     GError *err = NULL;

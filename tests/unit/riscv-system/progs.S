@@ -293,3 +293,36 @@ sirq_m_trap:
     csrr s4, mcause
     wfi
     j sirq_m_trap
+
+/* ---- 0x6000: code remapped under the same virtual address: S calls
+ * the page at 0x40000000 (its PTE at s9 maps CODE1), rewrites the PTE to
+ * s10 (CODE2), fences, and calls the same address again: the second call
+ * must run the new page's code, not a translation of the old one. The
+ * results go to a1 and a2. ---- */
+    .org 0x6000
+remap:
+    lla t0, remap_m_trap
+    csrw mtvec, t0
+    li t0, 8 << 60              /* Sv39 */
+    or t0, t0, a0
+    csrw satp, t0
+    lla t0, remap_s
+    csrw mepc, t0
+    li t0, 3 << 11
+    csrc mstatus, t0
+    li t0, 1 << 11
+    csrs mstatus, t0
+    mret
+remap_s:
+    li s11, 0x40000000
+    jalr ra, s11
+    mv a1, a0
+    sd s10, 0(s9)               /* remap the code page */
+    sfence.vma s11
+    jalr ra, s11
+    mv a2, a0
+    ecall
+remap_m_trap:
+    csrr s4, mcause
+    wfi
+    j remap_m_trap
