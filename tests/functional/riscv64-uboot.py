@@ -70,6 +70,19 @@ class Console:
     def text(self):
         return self.seen.decode(errors='replace')
 
+    def poweroff(self, send=True):
+        """Types poweroff (if send) and returns the exit status, or None
+        if the emulator does not end within 30 s (it is killed then)."""
+        if send:
+            self.proc.stdin.write(b'poweroff\n')
+            self.proc.stdin.flush()
+        try:
+            return self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return None
+
 
 def time_to_prompt(emulator, uboot):
     start = time.monotonic()
@@ -81,13 +94,7 @@ def time_to_prompt(emulator, uboot):
         con.proc.stdin.flush()
         ok = con.wait_for(PROMPT, 120) is not None
     elapsed = time.monotonic() - start
-    con.proc.stdin.write(b'poweroff\n')
-    con.proc.stdin.flush()
-    try:
-        status = con.proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        con.proc.kill()
-        status = None
+    status = con.poweroff()
     if not ok or status != 0:
         print('no U-Boot prompt or no clean poweroff (status %s)' % status, file=sys.stderr)
         return 1
@@ -119,15 +126,7 @@ def main():
         out = con.command(cmd) if boot is not None else None
         ok = out is not None and all(w in out for w in wanted)
         point(ok, cmd, (out or b'').decode(errors='replace') or con.text())
-    status = None
-    if boot is not None:
-        con.proc.stdin.write(b'poweroff\n')
-        con.proc.stdin.flush()
-    try:
-        status = con.proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        con.proc.kill()
-        con.proc.wait()
+    status = con.poweroff(send=boot is not None)
     point(status == 0, 'poweroff ends the process with status 0 (got %s)' % status)
     return 0 if all(results) else 1
 
