@@ -357,22 +357,40 @@ static void mmio_done(CPUState *cpu, bool took)
     }
 }
 
-static uint64_t mmio_load(CPUState *cpu, uint64_t paddr, unsigned size, bool be)
+/* The bus refused the access (nothing there, or the device said no): the
+ * architecture raises its access fault, or carries on (no hook). */
+static void mmio_failed(CPUState *cpu, uint64_t addr, uint64_t paddr, unsigned size,
+                        MMUAccessType type, uintptr_t retaddr)
+{
+    if (cpu->cc->do_transaction_failed) {
+        cpu->cc->do_transaction_failed(cpu, addr, paddr, size, type, retaddr);
+    }
+}
+
+static uint64_t mmio_load(CPUState *cpu, uint64_t addr, uint64_t paddr, unsigned size,
+                          bool be, uintptr_t retaddr)
 {
     bool took = bql_take();
     uint64_t v = 0;
+    MemTxResult r = address_space_load(address_space_memory(), paddr, size, be, &v);
 
-    address_space_load(address_space_memory(), paddr, size, be, &v);
     mmio_done(cpu, took);
+    if (r != MEMTX_OK) {
+        mmio_failed(cpu, addr, paddr, size, MMU_DATA_LOAD, retaddr);
+    }
     return v & size_mask(size);
 }
 
-static void mmio_store(CPUState *cpu, uint64_t paddr, unsigned size, bool be, uint64_t v)
+static void mmio_store(CPUState *cpu, uint64_t addr, uint64_t paddr, unsigned size,
+                       bool be, uint64_t v, uintptr_t retaddr)
 {
     bool took = bql_take();
+    MemTxResult r = address_space_store(address_space_memory(), paddr, size, be, v);
 
-    address_space_store(address_space_memory(), paddr, size, be, v);
     mmio_done(cpu, took);
+    if (r != MEMTX_OK) {
+        mmio_failed(cpu, addr, paddr, size, MMU_DATA_STORE, retaddr);
+    }
 }
 
 static inline uint64_t entry_paddr(CPUState *cpu, const CPUTLBEntry *e, unsigned mmu_idx,
@@ -383,12 +401,13 @@ static inline uint64_t entry_paddr(CPUState *cpu, const CPUTLBEntry *e, unsigned
 
 /* An access within one page, e already filled for it. */
 static uint64_t load_in_page(CPUState *cpu, CPUTLBEntry *e, unsigned mmu_idx,
-                             uint64_t addr, unsigned size, MemOp mop)
+                             uint64_t addr, unsigned size, MemOp mop, uintptr_t retaddr)
 {
     uint64_t raw = 0;
 
     if (e->addr_read & TLB_MMIO) {
-        return mmio_load(cpu, entry_paddr(cpu, e, mmu_idx, addr), size, (mop & MO_BE) != 0);
+        return mmio_load(cpu, addr, entry_paddr(cpu, e, mmu_idx, addr), size,
+                         (mop & MO_BE) != 0, retaddr);
     }
     memcpy(&raw, (void *)(uintptr_t)(addr + e->addend), size);
     if (G_BYTE_ORDER == G_BIG_ENDIAN) {
@@ -398,7 +417,8 @@ static uint64_t load_in_page(CPUState *cpu, CPUTLBEntry *e, unsigned mmu_idx,
 }
 
 static void store_in_page(CPUState *cpu, CPUTLBEntry *e, unsigned mmu_idx,
-                          uint64_t addr, unsigned size, MemOp mop, uint64_t v)
+                          uint64_t addr, unsigned size, MemOp mop, uint64_t v,
+                          uintptr_t retaddr)
 {
     uint64_t raw;
 
@@ -408,7 +428,8 @@ static void store_in_page(CPUState *cpu, CPUTLBEntry *e, unsigned mmu_idx,
 
     v &= size_mask(size);
     if (e->addr_write & TLB_MMIO) {
-        mmio_store(cpu, entry_paddr(cpu, e, mmu_idx, addr), size, (mop & MO_BE) != 0, v);
+        mmio_store(cpu, addr, entry_paddr(cpu, e, mmu_idx, addr), size, (mop & MO_BE) != 0, v,
+                   retaddr);
         return;
     }
     raw = memop_swaps(mop) ? swap_sized(v, size) : v;
@@ -442,7 +463,7 @@ uint64_t ir_helper_ld_mmu(void *env, uint64_t addr, uint32_t oi, uintptr_t retad
     check_align(cpu, addr, mop, retaddr);
     e = tlb_lookup(cpu, addr, size, MMU_DATA_LOAD, mmu_idx, false, retaddr);
     if (!crosses_page(addr, size)) {
-        return load_in_page(cpu, e, mmu_idx, addr, size, mop);
+        return load_in_page(cpu, e, mmu_idx, addr, size, mop, retaddr);
     }
     /* Both pages must be readable before any byte counts. */
     tlb_lookup(cpu, addr + size - 1, 1, MMU_DATA_LOAD, mmu_idx, false, retaddr);
@@ -451,7 +472,7 @@ uint64_t ir_helper_ld_mmu(void *env, uint64_t addr, uint32_t oi, uintptr_t retad
         uint64_t b;
 
         e = tlb_lookup(cpu, a, 1, MMU_DATA_LOAD, mmu_idx, false, retaddr);
-        b = load_in_page(cpu, e, mmu_idx, a, 1, mop);
+        b = load_in_page(cpu, e, mmu_idx, a, 1, mop, retaddr);
         v |= b << (8 * ((mop & MO_BE) ? size - 1 - i : i));
     }
     return v;
@@ -469,7 +490,7 @@ void ir_helper_st_mmu(void *env, uint64_t addr, uint64_t val, uint32_t oi,
     check_align(cpu, addr, mop, retaddr);
     e = tlb_lookup(cpu, addr, size, MMU_DATA_STORE, mmu_idx, false, retaddr);
     if (!crosses_page(addr, size)) {
-        store_in_page(cpu, e, mmu_idx, addr, size, mop, val);
+        store_in_page(cpu, e, mmu_idx, addr, size, mop, val, retaddr);
         return;
     }
     /* Fault on the second page before writing anything to the first. */
@@ -479,7 +500,7 @@ void ir_helper_st_mmu(void *env, uint64_t addr, uint64_t val, uint32_t oi,
 
         e = tlb_lookup(cpu, a, 1, MMU_DATA_STORE, mmu_idx, false, retaddr);
         store_in_page(cpu, e, mmu_idx, a, 1, mop,
-                      val >> (8 * ((mop & MO_BE) ? size - 1 - i : i)));
+                      val >> (8 * ((mop & MO_BE) ? size - 1 - i : i)), retaddr);
     }
 }
 

@@ -104,6 +104,12 @@ struct CPUClass {
      * 0) and does not return. */
     bool (*tlb_fill)(CPUState *cpu, uint64_t addr, unsigned size, MMUAccessType type,
                      unsigned mmu_idx, bool probe, uintptr_t retaddr);
+    /* Softmmu: the bus refused an access to guest-physical paddr (virtual
+     * addr): nothing is there, or the device said no. Raises the guest's
+     * access fault (cpu_loop_exit_restore, does not return) or, to let the
+     * access complete as read-as-zero / write-ignored, returns. May be NULL. */
+    void (*do_transaction_failed)(CPUState *cpu, uint64_t addr, uint64_t paddr,
+                                  unsigned size, MMUAccessType type, uintptr_t retaddr);
 };
 
 /* Counters one CPU keeps without locks; tb_stats_get() sums them. */

@@ -263,6 +263,7 @@ const CPUClass riscv64_cpu_class = {
     .exec_interrupt = riscv_cpu_exec_interrupt,
     .do_interrupt = riscv_cpu_do_interrupt,
     .tlb_fill = riscv_cpu_tlb_fill,
+    .do_transaction_failed = riscv_cpu_do_transaction_failed,
     .get_phys_page_debug = riscv_cpu_get_phys_page_debug,
 };
 

@@ -319,6 +319,8 @@ void riscv_do_trap(RiscvCPU *cpu, uint64_t cause, uint64_t tval);
 /* Class hooks living in cpu_helper.c and mmu.c. */
 void riscv_cpu_do_interrupt(CPUState *cs);
 bool riscv_cpu_exec_interrupt(CPUState *cs, uint32_t request);
+void riscv_cpu_do_transaction_failed(CPUState *cs, uint64_t addr, uint64_t paddr,
+                                     unsigned size, MMUAccessType type, uintptr_t retaddr);
 bool riscv_cpu_tlb_fill(CPUState *cs, uint64_t addr, unsigned size, MMUAccessType type,
                         unsigned mmu_idx, bool probe, uintptr_t retaddr);
 uint64_t riscv_cpu_get_phys_page_debug(CPUState *cs, uint64_t vaddr);

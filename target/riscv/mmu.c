@@ -395,6 +395,19 @@ bool riscv_cpu_tlb_fill(CPUState *cs, uint64_t addr, unsigned size, MMUAccessTyp
     return true;
 }
 
+/* Nothing at the physical address, or the device refused: an access fault
+ * (priv spec 3.6: vacant regions support no access), tval the virtual
+ * address. */
+void riscv_cpu_do_transaction_failed(CPUState *cs, uint64_t addr, uint64_t paddr,
+                                     unsigned size, MMUAccessType type, uintptr_t retaddr)
+{
+    RiscvCPU *cpu = riscv_cpu(cs);
+
+    cpu->badaddr = addr;
+    cs->exception_index = access_fault(type);
+    cpu_loop_exit_restore(cs, retaddr);
+}
+
 uint64_t riscv_cpu_get_phys_page_debug(CPUState *cs, uint64_t vaddr)
 {
     RiscvCPU *cpu = riscv_cpu(cs);
