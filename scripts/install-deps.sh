@@ -15,6 +15,8 @@ libpixman-1-dev
 libslirp-dev
 libfdt-dev
 libcapstone-dev
+zlib1g-dev
+qemu-utils
 gcc-riscv64-linux-gnu
 libc6-dev-riscv64-cross
 device-tree-compiler

@@ -20,6 +20,7 @@
 #include "proteus/machine.h"
 #include "proteus/main-loop.h"
 #include "proteus/module.h"
+#include "proteus/net.h"
 #include "proteus/options.h"
 #include "proteus/translator.h"
 #include "system/qtest.h"
@@ -107,6 +108,14 @@ LIST_OPTION(devices)
 LIST_OPTION(device_plugins)
 LIST_OPTION(chardevs)
 LIST_OPTION(serials)
+
+/* -netdev, -nic and -object are checked and kept by net/net.c. */
+#define NET_OPTION(name) \
+    static bool opt_##name(SystemConfig *cfg, const char *arg, GError **errp) \
+    { return net_parse_##name(arg, errp); }
+NET_OPTION(netdev)
+NET_OPTION(nic)
+NET_OPTION(object)
 
 static bool opt_memory(SystemConfig *cfg, const char *arg, GError **errp)
 {
@@ -299,6 +308,11 @@ static const SystemOption system_options[] = {
     { "serial", "SPEC", opt_serials,
       "serial port backend: stdio, null, pty, file:PATH, pipe:PATH, tcp:..., unix:..., "
       "mon:stdio, none" },
+    { "netdev", "TYPE,id=ID[,...]", opt_netdev,
+      "network backend: user (slirp), tap, socket, stream" },
+    { "nic", "TYPE[,model=NAME][,...]", opt_nic, "a NIC with its own backend (or none)" },
+    { "object", "filter-dump,id=ID,netdev=ID,file=FILE", opt_object,
+      "write a netdev's frames to a pcap file" },
     { "nographic", NULL, opt_nographic, "no display; serial port on the terminal" },
     { "display", "none", opt_display, "display backend" },
     { "nodefaults", NULL, opt_nodefaults, "create no default serial port" },
@@ -618,6 +632,9 @@ static bool system_start(SystemConfig *cfg, int *status, GError **errp)
     if (!create_serial_ports(cfg, errp)) {
         return false;
     }
+    if (!net_init_clients(errp)) {
+        return false;
+    }
     if (cfg->qtest && !qtest_init(cfg->qtest, errp)) {
         g_prefix_error(errp, "-qtest %s: ", cfg->qtest);
         return false;
@@ -678,6 +695,7 @@ int proteus_system_main(int argc, char **argv)
         error_report_err(err);
         status = 1;
     }
+    net_cleanup();
     chardev_cleanup_all();
     fflush(stdout);
     g_ptr_array_free(cfg.devices, TRUE);

@@ -12,7 +12,7 @@
  *   0x0c000000  sifive-plic, two contexts per hart (M, S)
  *   0x10000000  ns16550a on serial_hd(0)             PLIC source 10
  *   0x10001000  virtio-mmio transports: 8 slots of 0x1000, PLIC sources
- *               1..8, reserved here for when the transport exists
+ *               1..8; -device virtio-*-device fills the first free one
  *   0x80000000  RAM
  *
  * Booting: every hart starts in the ROM, which jumps with a0 = mhartid,
@@ -47,8 +47,12 @@
 #define VIRT_PLIC_BASE          0xc000000
 #define VIRT_UART0_BASE         0x10000000
 #define VIRT_UART0_SIZE         0x100
+#define VIRT_VIRTIO_BASE        0x10001000
+#define VIRT_VIRTIO_SIZE        0x1000
+#define VIRT_VIRTIO_COUNT       8
 #define VIRT_DRAM_BASE          0x80000000ull
 
+#define VIRT_VIRTIO_IRQ         1       /* slot i has source 1 + i */
 #define VIRT_UART0_IRQ          10
 #define VIRT_RTC_IRQ            11
 #define VIRT_PLIC_NUM_SOURCES   96      /* sources 1..95 */
@@ -79,6 +83,7 @@ struct VirtMachineState {
     DeviceState *uart0;
     DeviceState *test;
     DeviceState *rtc;
+    DeviceState *virtio[VIRT_VIRTIO_COUNT];
     RiscvBootImages *boot;
 
     void *fdt;
@@ -122,6 +127,23 @@ static DeviceState *virt_add_simple(VirtMachineState *vms, const char *typename,
     return dev && virt_realize_at(dev, addr, errp) ? dev : NULL;
 }
 
+/* The virtio-mmio slots, empty until -device puts a virtio device in one. */
+static bool virt_create_virtio_slots(VirtMachineState *vms, GError **errp)
+{
+    for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++) {
+        g_autofree char *name = g_strdup_printf("virtio-mmio%u", i);
+
+        vms->virtio[i] = virt_add_simple(vms, "virtio-mmio", name,
+                                         VIRT_VIRTIO_BASE + i * VIRT_VIRTIO_SIZE, errp);
+        if (!vms->virtio[i]) {
+            return false;
+        }
+        sysbus_connect_irq(SYS_BUS_DEVICE(vms->virtio[i]), 0,
+                           device_get_gpio_in(vms->plic, VIRT_VIRTIO_IRQ + i));
+    }
+    return true;
+}
+
 static bool virt_create_devices(VirtMachineState *vms, GError **errp)
 {
     MachineState *ms = MACHINE(vms);
@@ -161,7 +183,7 @@ static bool virt_create_devices(VirtMachineState *vms, GError **errp)
                        device_get_gpio_in(vms->plic, VIRT_UART0_IRQ));
     sysbus_connect_irq(SYS_BUS_DEVICE(vms->rtc), 0,
                        device_get_gpio_in(vms->plic, VIRT_RTC_IRQ));
-    return true;
+    return virt_create_virtio_slots(vms, errp);
 }
 
 /* ---- harts ---- */
@@ -404,6 +426,12 @@ static void virt_fdt_soc(VirtMachineState *vms)
                                 VIRT_UART0_SIZE, VIRT_UART0_IRQ);
     /* The UART's input clock: baudbase is that clock / 16. */
     fdt_u32(fdt, uart, "clock-frequency", baudbase * 16);
+    /* In reverse, so that the lowest address comes first (see virt_fdt_cpus). */
+    for (int i = VIRT_VIRTIO_COUNT - 1; i >= 0; i--) {
+        virt_fdt_plic_device(vms, soc, "virtio_mmio", "virtio,mmio",
+                             VIRT_VIRTIO_BASE + i * VIRT_VIRTIO_SIZE, VIRT_VIRTIO_SIZE,
+                             VIRT_VIRTIO_IRQ + i);
+    }
 }
 
 static void virt_build_fdt(VirtMachineState *vms)

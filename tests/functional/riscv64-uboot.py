@@ -6,6 +6,8 @@
 # with status 0. TAP output, one test point per step.
 #
 #   riscv64-uboot.py PROTEUS_SYSTEM_RISCV64 [UBOOT_BIN]
+#   riscv64-uboot.py --virtio PROTEUS_SYSTEM_RISCV64 [UBOOT_BIN]
+#       (the virtio-mmio slots, seen by U-Boot with a virtio-rng-device)
 #   riscv64-uboot.py --time EMULATOR [UBOOT_BIN]
 #       (for tests/bench: prints the seconds from start to the prompt, the
 #       autoboot countdown cut short by a key; then
@@ -102,9 +104,40 @@ def time_to_prompt(emulator, uboot):
     return 0
 
 
+def virtio_slots(emulator, uboot):
+    """With -device virtio-rng-device: the slot's device-tree node, and
+    U-Boot's virtio-mmio driver bound to the board's eight transports and
+    probed (it reads the registers; this U-Boot has no virtio-rng driver)."""
+    slot = b'virtio_mmio@10001000'
+    checks = [
+        ('fdt addr $fdtcontroladdr; fdt print /soc/' + slot.decode(),
+         [b'compatible = "virtio,mmio"', b'interrupts = <0x00000001>',
+          b'reg = <0x00000000 0x10001000 0x00000000 0x00001000>']),
+        ('virtio scan; dm tree', [slot, b'virtio_mmio@10008000']),
+    ]
+    print('1..%d' % (1 + len(checks) + 2))
+    con = Console([emulator, '-M', 'virt', '-m', '128M', '-nographic', '-kernel', uboot,
+                   '-device', 'virtio-rng-device'])
+    boot = con.wait_for(PROMPT, 120)
+    point(boot is not None, 'U-Boot prompt', con.text())
+    outs = []
+    for cmd, wanted in checks:
+        out = con.command(cmd) if boot is not None else None
+        outs.append(out or b'')
+        point(out is not None and all(w in out for w in wanted), cmd,
+              (out or b'').decode(errors='replace') or con.text())
+    probed = [line for line in outs[-1].splitlines() if slot in line and b'[ + ]' in line]
+    point(len(probed) == 1, 'the first slot is probed ([ + ] in dm tree)')
+    status = con.poweroff(send=boot is not None)
+    point(status == 0, 'poweroff ends the process with status 0 (got %s)' % status)
+    return 0 if all(results) else 1
+
+
 def main():
     if sys.argv[1] == '--time':
         return time_to_prompt(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else UBOOT)
+    if sys.argv[1] == '--virtio':
+        return virtio_slots(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else UBOOT)
     emulator = sys.argv[1]
     uboot = sys.argv[2] if len(sys.argv) > 2 else UBOOT
     checks = [

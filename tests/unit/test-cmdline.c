@@ -175,6 +175,12 @@ static void test_bad_input(void)
     assert_fails("-M none -display gtk", "gtk", NULL);
     assert_fails("-device-plugin /nonexistent/plugin.so", "/nonexistent/plugin.so", NULL);
     assert_fails("-M none -accel qtest", "qtest", NULL);
+    assert_fails("-M none -netdev nosuchnet,id=n0", "nosuchnet", NULL);
+    assert_fails("-M none -netdev user", "-netdev user", "id=");
+    assert_fails("-M none -netdev user,id=n0 -netdev user,id=n0", "duplicate", "n0");
+    assert_fails("-M none -netdev user,id=n0,hostfwd=tcp::x-:22", "hostfwd", NULL);
+    assert_fails("-M none -netdev tap,id=t0,script=/etc/qemu-ifup", "script", NULL);
+    assert_fails("-M none -object nosuchobj,id=o0", "nosuchobj", NULL);
 }
 
 int main(int argc, char **argv)
