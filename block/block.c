@@ -172,7 +172,7 @@ static BlockDriverState *open_snapshot(const char *filename, const BlockOpenOpti
         return NULL;
     }
     g_autofree char *tmpname = NULL;
-    int tmpfd = g_file_open_tmp("proteus-snapshot-XXXXXX.qcow2", &tmpname, errp);
+    int tmpfd = g_file_open_tmp(NULL, &tmpname, errp);
     if (tmpfd < 0) {
         bdrv_close(backing);
         return NULL;
