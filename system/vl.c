@@ -16,6 +16,7 @@
 #include "accel/tcg/backend.h"
 #include "proteus/chardev.h"
 #include "proteus/cpus.h"
+#include "proteus/drive.h"
 #include "proteus/log.h"
 #include "proteus/machine.h"
 #include "proteus/main-loop.h"
@@ -116,6 +117,25 @@ LIST_OPTION(serials)
 NET_OPTION(netdev)
 NET_OPTION(nic)
 NET_OPTION(object)
+
+/* -drive is checked and kept by system/drive.c; if=virtio adds a -device. */
+static bool opt_drive(SystemConfig *cfg, const char *arg, GError **errp)
+{
+    const char *device_opts;
+
+    if (!drive_parse(arg, &device_opts, errp)) {
+        return false;
+    }
+    if (device_opts) {
+        g_ptr_array_add(cfg->devices, (gpointer)device_opts);
+    }
+    return true;
+}
+
+static bool opt_snapshot(SystemConfig *cfg, const char *arg, GError **errp)
+{
+    return drive_set_snapshot_all(errp);
+}
 
 static bool opt_memory(SystemConfig *cfg, const char *arg, GError **errp)
 {
@@ -308,6 +328,9 @@ static const SystemOption system_options[] = {
     { "serial", "SPEC", opt_serials,
       "serial port backend: stdio, null, pty, file:PATH, pipe:PATH, tcp:..., unix:..., "
       "mon:stdio, none" },
+    { "drive", "file=PATH[,id=ID][,format=raw|qcow2][,if=virtio|none][,...]", opt_drive,
+      "disk image (readonly=on, snapshot=on, cache=writeback|writethrough|unsafe|none)" },
+    { "snapshot", NULL, opt_snapshot, "write every -drive's changes to a temporary overlay" },
     { "netdev", "TYPE,id=ID[,...]", opt_netdev,
       "network backend: user (slirp), tap, socket, stream" },
     { "nic", "TYPE[,model=NAME][,...]", opt_nic, "a NIC with its own backend (or none)" },

@@ -33,6 +33,7 @@
 #include "proteus/chardev.h"
 #include "proteus/cpus.h"
 #include "proteus/main-loop.h"
+#include "proteus/net.h"
 #include "target/riscv/cpu.h"
 
 #define VIRT_MAX_CPUS           8
@@ -144,6 +145,37 @@ static bool virt_create_virtio_slots(VirtMachineState *vms, GError **errp)
     return true;
 }
 
+/* -nic: a virtio-net-device in the next free slot for each, on its netdev. */
+static bool virt_create_nics(VirtMachineState *vms, GError **errp)
+{
+    const GPtrArray *nics = net_nic_configs();
+
+    for (guint i = 0; i < nics->len; i++) {
+        const NicConfig *c = g_ptr_array_index(nics, i);
+        g_autofree char *name = g_strdup_printf("nic%u", i);
+        uint8_t mac[6];
+        g_autofree char *mac_str = NULL;
+        DeviceState *dev;
+
+        if (c->model && strcmp(c->model, "virtio-net-device") != 0) {
+            error_setg_code(errp, PROTEUS_ERROR_INVALID, "-nic: model '%s' is not "
+                            "available on this board (known: virtio-net-device)", c->model);
+            return false;
+        }
+        net_mac_default(i, mac);
+        mac_str = c->mac ? g_strdup(c->mac)
+                         : g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x",
+                                           mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+        dev = virt_new_device(vms, "virtio-net-device", name, errp);
+        if (!dev || !object_property_set_str(OBJECT(dev), "netdev", c->netdev, errp) ||
+            !object_property_set_str(OBJECT(dev), "mac", mac_str, errp) ||
+            !device_realize(dev, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool virt_create_devices(VirtMachineState *vms, GError **errp)
 {
     MachineState *ms = MACHINE(vms);
@@ -183,7 +215,7 @@ static bool virt_create_devices(VirtMachineState *vms, GError **errp)
                        device_get_gpio_in(vms->plic, VIRT_UART0_IRQ));
     sysbus_connect_irq(SYS_BUS_DEVICE(vms->rtc), 0,
                        device_get_gpio_in(vms->plic, VIRT_RTC_IRQ));
-    return virt_create_virtio_slots(vms, errp);
+    return virt_create_virtio_slots(vms, errp) && virt_create_nics(vms, errp);
 }
 
 /* ---- harts ---- */
