@@ -22,6 +22,7 @@ libc6-dev-riscv64-cross
 device-tree-compiler
 opensbi
 u-boot-qemu
+tshark
 "
 if [ "${1:-}" = "--bench" ]; then
     packages="$packages qemu-user qemu-system-misc"
