@@ -18,6 +18,10 @@
 #       (for tests/bench: prints the seconds from start to the prompt, the
 #       autoboot countdown cut short by a key; then
 #       powers off; EMULATOR may be qemu-system-riscv64 as well)
+#   riscv64-uboot.py --bench-blk EMULATOR IMAGE [UBOOT_BIN]
+#       (for tests/bench: IMAGE, a qcow2 image of at least 16 MiB, as a
+#       virtio -drive; prints the seconds `virtio read` of its first 16 MiB
+#       takes, from sending the command to the prompt's return)
 
 import os
 import select
@@ -107,6 +111,35 @@ def time_to_prompt(emulator, uboot):
     status = con.poweroff()
     if not ok or status != 0:
         print('no U-Boot prompt or no clean poweroff (status %s)' % status, file=sys.stderr)
+        return 1
+    print('%.3f' % elapsed)
+    return 0
+
+
+BENCH_BLOCKS = 0x8000      # 16 MiB in 512-byte blocks
+
+
+def bench_blk(emulator, image, uboot):
+    con = Console([emulator, '-M', 'virt', '-m', '128M', '-nographic', '-kernel', uboot,
+                   '-drive', 'file=%s,if=virtio,format=qcow2' % image])
+    # a key stops autoboot, which would try to boot from the disk
+    ok = con.wait_for(b'Hit any key', 120) is not None
+    if ok:
+        con.proc.stdin.write(b'\n')
+        con.proc.stdin.flush()
+        ok = con.wait_for(PROMPT, 120) is not None
+    # the device is probed before the clock starts
+    ok = ok and con.command('virtio scan') is not None
+    elapsed = 0.0
+    if ok:
+        start = time.monotonic()
+        out = line_command(con, 'virtio read %#x 0 %#x' % (BUF, BENCH_BLOCKS), 300)
+        elapsed = time.monotonic() - start
+        ok = out is not None and b'%d blocks read: OK' % BENCH_BLOCKS in out
+    status = con.poweroff()
+    if not ok or status != 0:
+        print('virtio read failed or no clean poweroff (status %s)' % status, file=sys.stderr)
+        print(con.text()[-2000:], file=sys.stderr)
         return 1
     print('%.3f' % elapsed)
     return 0
@@ -284,6 +317,8 @@ def main():
         return virtio_slots(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else UBOOT)
     if sys.argv[1] == '--virtio-blk':
         return virtio_blk(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else UBOOT)
+    if sys.argv[1] == '--bench-blk':
+        return bench_blk(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else UBOOT)
     if sys.argv[1] == '--virtio-net':
         return virtio_net(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else UBOOT)
     emulator = sys.argv[1]
