@@ -11,6 +11,7 @@ ninja-build
 pkg-config
 python3
 libglib2.0-dev
+libjson-glib-dev
 libpixman-1-dev
 libslirp-dev
 libfdt-dev

@@ -21,6 +21,7 @@
 #include "proteus/machine.h"
 #include "proteus/main-loop.h"
 #include "proteus/module.h"
+#include "proteus/monitor.h"
 #include "proteus/net.h"
 #include "proteus/options.h"
 #include "proteus/translator.h"
@@ -54,6 +55,7 @@ typedef struct SystemConfig {
     GPtrArray *device_plugins;
     GPtrArray *chardevs;
     GPtrArray *serials;
+    GPtrArray *qmps;
     bool exit_now;              /* --help / --version answered */
 } SystemConfig;
 
@@ -109,6 +111,7 @@ LIST_OPTION(devices)
 LIST_OPTION(device_plugins)
 LIST_OPTION(chardevs)
 LIST_OPTION(serials)
+LIST_OPTION(qmps)
 
 /* -netdev, -nic and -object are checked and kept by net/net.c. */
 #define NET_OPTION(name) \
@@ -339,6 +342,7 @@ static const SystemOption system_options[] = {
     { "nographic", NULL, opt_nographic, "no display; serial port on the terminal" },
     { "display", "none", opt_display, "display backend" },
     { "nodefaults", NULL, opt_nodefaults, "create no default serial port" },
+    { "qmp", "SPEC", opt_qmps, "serve QMP on a chardev (unix:PATH,server=on,wait=off, stdio, ...)" },
     { "qtest", "SPEC", opt_qtest, "serve the device-test protocol on a chardev (tests)" },
     { "d", "ITEM[,ITEM...]", opt_log_items, "log categories (-d help lists them)" },
     { "D", "FILE", opt_log_file, "write the log to FILE instead of stderr" },
@@ -658,6 +662,12 @@ static bool system_start(SystemConfig *cfg, int *status, GError **errp)
     if (!net_init_clients(errp)) {
         return false;
     }
+    for (guint i = 0; i < cfg->qmps->len; i++) {
+        if (!monitor_qmp_init(g_ptr_array_index(cfg->qmps, i), errp)) {
+            g_prefix_error(errp, "-qmp %s: ", (const char *)g_ptr_array_index(cfg->qmps, i));
+            return false;
+        }
+    }
     if (cfg->qtest && !qtest_init(cfg->qtest, errp)) {
         g_prefix_error(errp, "-qtest %s: ", cfg->qtest);
         return false;
@@ -708,6 +718,7 @@ int proteus_system_main(int argc, char **argv)
         .device_plugins = g_ptr_array_new(),
         .chardevs = g_ptr_array_new(),
         .serials = g_ptr_array_new(),
+        .qmps = g_ptr_array_new(),
     };
     GError *err = NULL;
     int status = 0;
@@ -725,5 +736,6 @@ int proteus_system_main(int argc, char **argv)
     g_ptr_array_free(cfg.device_plugins, TRUE);
     g_ptr_array_free(cfg.chardevs, TRUE);
     g_ptr_array_free(cfg.serials, TRUE);
+    g_ptr_array_free(cfg.qmps, TRUE);
     return status;
 }
