@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 
+#include "linux-user/gdbstub-user.h"
 #include "linux-user/signal-proc.h"
 #include "proteus/log.h"
 
@@ -74,6 +75,7 @@ void cpu_loop(TaskState *ts)
 
     cpu->exit_on_exception = true;
     signal_thread_init(ts);
+    gdb_user_thread_start(ts);
     for (;;) {
         int excp;
 
@@ -83,9 +85,12 @@ void cpu_loop(TaskState *ts)
 
         if (excp == arch->syscall_exception) {
             cpu_loop_syscall(ts);
+        } else if (excp == EXCP_DEBUG) {
+            gdb_user_debug_stop(ts);
         } else if (excp != EXCP_INTERRUPT && excp != EXCP_YIELD) {
             cpu_loop_exception(ts, excp);
         }
+        gdb_user_check_interrupt(ts);
         signal_process_pending(ts);
     }
 }

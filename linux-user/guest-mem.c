@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "accel/tcg/backend.h"
+#include "linux-user/user.h"
+#include "proteus/debug.h"
 #include "proteus/error.h"
 #include "proteus/translator.h"
 
@@ -431,4 +433,57 @@ out:
         tb_invalidate_range(addr, len);
     }
     return ret;
+}
+
+/*
+ * cpu_user_tlb_fill (proteus/debug.h): with watchpoints set, guest
+ * accesses go through the softmmu TLB, whose entries point at the same
+ * host pages as ir_guest_base. An access the guest's protections forbid
+ * faults as the host fault would have (signal.c): the CPU records it and
+ * the exec loop hands the guest its SIGSEGV.
+ */
+static bool guest_mem_tlb_fill(CPUState *cpu, uint64_t addr, MMUAccessType type,
+                               unsigned mmu_idx, bool probe, uintptr_t retaddr)
+{
+    int need = type == MMU_DATA_STORE ? GUEST_PAGE_WRITE
+             : type == MMU_INST_FETCH ? GUEST_PAGE_EXEC : GUEST_PAGE_READ;
+    uint64_t page = addr & GUEST_PAGE_MASK;
+    int flags = addr < gm.size ? guest_page_flags(addr) : 0;
+    int prot = (flags & GUEST_PAGE_READ ? PAGE_READ : 0) |
+               (flags & GUEST_PAGE_WRITE ? PAGE_WRITE : 0) |
+               (flags & GUEST_PAGE_EXEC ? PAGE_EXEC : 0);
+
+    if (flags & need) {
+        tlb_set_page_host(cpu, page, gm.host + page, prot, mmu_idx);
+        return true;
+    }
+    if (probe) {
+        return false;
+    }
+    linux_process.arch->set_mem_fault(cpu, addr, type == MMU_DATA_STORE);
+    if (retaddr) {
+        cpu_loop_exit_restore(cpu, retaddr);
+    }
+    cpu_loop_exit(cpu);
+}
+
+
+/* cpu_user_memory_rw (proteus/debug.h): the debugger's view of memory. */
+static bool guest_mem_debug_rw(uint64_t vaddr, void *buf, size_t len, bool write)
+{
+    if (!guest_range_mapped(vaddr, len, write ? GUEST_PAGE_WRITE : GUEST_PAGE_READ)) {
+        return false;
+    }
+    if (write) {
+        memcpy(g2h(vaddr), buf, len);
+    } else {
+        memcpy(buf, g2h(vaddr), len);
+    }
+    return true;
+}
+
+void guest_mem_debug_init(void)
+{
+    cpu_user_tlb_fill = guest_mem_tlb_fill;
+    cpu_user_memory_rw = guest_mem_debug_rw;
 }

@@ -82,6 +82,9 @@ int guest_mprotect(uint64_t addr, uint64_t len, int prot);
  */
 void guest_mem_code_added(uint64_t addr);
 bool guest_mem_code_written(uint64_t addr);
+/* Lets debuggers' watchpoints move guest accesses onto the softmmu TLB
+ * (sets cpu_user_tlb_fill, proteus/debug.h). */
+void guest_mem_debug_init(void);
 
 /* Around fork: no guest mmap/munmap/mprotect runs while the caller forks
  * (the child would inherit a held lock). */

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "accel/tcg/backend.h"
+#include "linux-user/gdbstub-user.h"
+#include "plugins/core.h"
 #include "linux-user/user-main.h"
 #include "linux-user/user.h"
 #include "proteus-config.h"
@@ -57,8 +59,9 @@ static void user_usage(FILE *out, const char *prog)
             "  -D FILE           log to FILE instead of stderr\n"
             "  -accel tcg[,backend=x86_64|interp]  the translator backend\n"
             "  -0 ARGV0          the program's argv[0] (default: PROGRAM)\n"
-            "  -g PORT           wait for gdb on PORT (not available yet)\n"
-            "  -plugin PATH      load an instrumentation plugin (not available yet)\n"
+            "  -g PORT|PATH      wait for gdb on a TCP port or a Unix socket\n"
+            "  -plugin PATH[,name=value...]  load an instrumentation plugin\n"
+            "                    (also PROTEUS_PLUGIN=SPEC[;SPEC...])\n"
             "  -h, -help         this text\n"
             "  -version          the version\n", prog);
 }
@@ -253,6 +256,27 @@ static bool user_code_ok(uint64_t addr, uint64_t len)
     return guest_range_mapped(addr, len, GUEST_PAGE_EXEC);
 }
 
+/* -plugin options, then PROTEUS_PLUGIN's specs (';' between them);
+ * before the first CPU exists, so that its vcpu_init is seen. */
+static bool user_load_plugins(const UserOptions *o, const char *arch, const char *exe,
+                              GError **errp)
+{
+    g_auto(GStrv) env = g_strsplit(g_getenv("PROTEUS_PLUGIN") ?: "", ";", -1);
+
+    plugin_set_program_path(exe);
+    for (guint i = 0; i < o->plugins->len; i++) {
+        if (!plugin_load(g_ptr_array_index(o->plugins, i), arch, false, errp)) {
+            return false;
+        }
+    }
+    for (int i = 0; env[i]; i++) {
+        if (*env[i] && !plugin_load(env[i], arch, false, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Loads the program and builds the first thread's CPU. */
 static CPUState *user_load(const UserOptions *o, int argc, char **argv, GError **errp)
 {
@@ -358,17 +382,6 @@ static bool user_setup(UserOptions *o, int argc, char **argv, CPUState **cpu,
         }
         return true;
     }
-    if (o->gdb_port) {
-        g_set_error(errp, PROTEUS_ERROR, PROTEUS_ERROR_FAILED,
-                    "-g %s: the gdbstub is not available yet", o->gdb_port);
-        return false;
-    }
-    if (o->plugins->len) {
-        g_set_error(errp, PROTEUS_ERROR, PROTEUS_ERROR_FAILED,
-                    "-plugin %s: instrumentation plugins are not available yet",
-                    (const char *)g_ptr_array_index(o->plugins, 0));
-        return false;
-    }
     if (o->first_guest_arg >= argc) {
         g_set_error(errp, PROTEUS_ERROR, PROTEUS_ERROR_INVALID,
                     "no program to run (-h shows the usage)");
@@ -393,12 +406,16 @@ static bool user_setup(UserOptions *o, int argc, char **argv, CPUState **cpu,
     }
     p->sysroot = g_strdup(o->sysroot);
     p->strace = o->strace;
+    if (!user_load_plugins(o, p->arch->name, p->exe_path, errp)) {
+        return false;
+    }
 
     {
         const IRBackend *backend = user_pick_backend(o->backend, errp);
 
         ir_mem_model = IR_MEM_USER;
         translator_user_code_ok = user_code_ok;
+        guest_mem_debug_init();
         if (!backend || !tcg_exec_init(backend, errp)) {
             return false;
         }
@@ -429,9 +446,16 @@ int proteus_user_main(int argc, char **argv)
     if (!cpu) {
         return 0;        /* -h, -version, -cpu help, -d help */
     }
+    if (o.gdb_port && !gdb_user_start(o.gdb_port, &err)) {
+        fprintf(stderr, "%s: -g %s: %s\n", base, o.gdb_port, err->message);
+        return 1;
+    }
     syscall_init(linux_process.arch);
     signal_init();
     ts = task_new(cpu);
     task_set_self(ts);
+    if (o.gdb_port) {
+        gdb_user_initial_stop(ts);
+    }
     cpu_loop(ts);
 }

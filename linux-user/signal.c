@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "accel/tcg/backend.h"
+#include "linux-user/gdbstub-user.h"
 #include "linux-user/safe-syscall.h"
 #include "linux-user/signal-proc.h"
 #include "proteus/log.h"
@@ -255,6 +256,25 @@ static void host_signal_handler(int host_sig, siginfo_t *info, void *uc)
 
 /* ---- actions ---- */
 
+/* Signals whose default action is to do nothing. */
+static bool default_ignores(int sig)
+{
+    return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
+}
+
+/*
+ * Whether the signal must come to proteus's handler: the guest handles it,
+ * it may be a guest fault, or a debugger wants to see it before the
+ * default action (which proteus then carries out, as it does for faults).
+ */
+static bool host_handler_needed(int sig, const GuestSigaction *act)
+{
+    if (sig == SIGSEGV || sig == SIGBUS || act->handler > GUEST_SIG_IGN) {
+        return true;
+    }
+    return act->handler == GUEST_SIG_DFL && !default_ignores(sig) && gdb_user_attached();
+}
+
 /* The host action that mirrors the guest's (sigact_lock held). */
 static void host_action_update(int sig)
 {
@@ -266,7 +286,7 @@ static void host_action_update(int sig)
         return;
     }
     memset(&sa, 0, sizeof(sa));
-    if (sig == SIGSEGV || sig == SIGBUS || act->handler > GUEST_SIG_IGN) {
+    if (host_handler_needed(sig, act)) {
         sa.sa_sigaction = host_signal_handler;
         sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
         sigfillset(&sa.sa_mask);
@@ -278,12 +298,6 @@ static void host_action_update(int sig)
         sa.sa_flags |= act->flags & (GUEST_SA_NOCLDSTOP | GUEST_SA_NOCLDWAIT);
     }
     sigaction(host_sig, &sa, NULL);
-}
-
-/* Signals whose default action is to do nothing. */
-static bool default_ignores(int sig)
-{
-    return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
 }
 
 static bool default_stops(int sig)
@@ -313,6 +327,7 @@ void signal_die(int sig)
     /* proteus's own core would not be the guest's */
     struct rlimit no_core = { 0, 0 };
 
+    gdb_user_killed(sig);
     setrlimit(RLIMIT_CORE, &no_core);
     if (host_sig) {
         raise_host_default(host_sig);
@@ -464,6 +479,11 @@ static void deliver(TaskState *ts, int sig, const siginfo_t *info, bool forced)
 {
     GuestSigaction act;
 
+    /* a debugger sees the signal first, and may drop or change it */
+    sig = gdb_user_signal(ts, sig);
+    if (!sig) {
+        return;
+    }
     g_mutex_lock(&sigact_lock);
     act = sigacts[sig - 1];
     if (forced && (act.handler == GUEST_SIG_IGN || (ts->sigmask & sigbit(sig)))) {
@@ -575,6 +595,9 @@ void signal_init(void)
     }
     host_action_update(SIGSEGV);
     host_action_update(SIGBUS);
+    for (int sig = 1; sig <= GUEST_NSIG && gdb_user_attached(); sig++) {
+        host_action_update(sig);
+    }
     g_mutex_unlock(&sigact_lock);
 }
 

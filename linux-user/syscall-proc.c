@@ -25,8 +25,10 @@
 #include <unistd.h>
 
 #include "accel/tcg/backend.h"
+#include "linux-user/gdbstub-user.h"
 #include "linux-user/safe-syscall.h"
 #include "linux-user/signal-proc.h"
+#include "plugins/core.h"
 #include "proteus/log.h"
 #include "proteus/translator.h"
 
@@ -49,6 +51,8 @@ static void put_guest_u32(uint64_t addr, uint32_t v)
 
 static G_NORETURN void exit_group_now(int code)
 {
+    gdb_user_exit(code);
+    plugin_atexit();
     fflush(stdout);
     _exit(code);
 }
@@ -65,6 +69,7 @@ static G_NORETURN void task_exit_thread(TaskState *ts, int code)
         syscall(SYS_futex, g2h(ts->clear_child_tid), FUTEX_WAKE, 1, NULL, NULL, 0);
     }
     signal_thread_exit(ts);
+    gdb_user_thread_exit(ts);
     linux_process.arch->cpu_free(ts->cpu);
     task_set_self(NULL);
     task_free(ts);
@@ -222,6 +227,7 @@ static int64_t clone_process(TaskState *ts, const CloneRequest *req)
 
     if (pid == 0) {
         fork_child_own_code(ts->cpu);
+        gdb_user_fork_child(ts);
         live_threads = 1;
         ts->tid = gettid();
         ts->pending = 0;

@@ -8,6 +8,7 @@
 
 #include "linux-user/syscall-defs.h"
 #include "proteus/log.h"
+#include "plugins/core.h"
 
 /* One slot per syscall number: its generic name and handler (def NULL:
  * a number the architecture has but nobody implements). */
@@ -80,7 +81,7 @@ static int64_t syscall_unsupported(TaskState *ts, int nr, const uint64_t args[6]
     return -ENOSYS;
 }
 
-int64_t do_syscall(TaskState *ts, int nr, const uint64_t args[6])
+static int64_t do_syscall_def(TaskState *ts, int nr, const uint64_t args[6])
 {
     const SyscallDef *def = nr >= 0 && nr < syscall_table_size ? syscall_table[nr].def : NULL;
     int64_t ret;
@@ -94,6 +95,21 @@ int64_t do_syscall(TaskState *ts, int nr, const uint64_t args[6])
     strace_call(ts, def, args);
     ret = def->fn(ts, args);
     strace_result(ts, def, args, ret);
+    return ret;
+}
+
+int64_t do_syscall(TaskState *ts, int nr, const uint64_t args[6])
+{
+    int64_t ret;
+
+    if (G_LIKELY(!plugins_active)) {
+        return do_syscall_def(ts, nr, args);
+    }
+    plugin_syscall(ts->cpu, nr, args);
+    ret = do_syscall_def(ts, nr, args);
+    if (ret != SYSCALL_RESTART && ret != SYSCALL_NO_RESULT) {
+        plugin_syscall_ret(ts->cpu, nr, ret);
+    }
     return ret;
 }
 

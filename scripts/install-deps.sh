@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages that building and testing proteus need, when
 # any is missing: as root directly, otherwise through sudo. With --bench,
-# also what the benchmarks compare against (qemu-user, qemu-system-misc).
+# also what the benchmarks compare against (qemu-user, qemu-system-misc,
+# qemu-system-x86).
 set -eu
 
 packages="
@@ -24,9 +25,12 @@ device-tree-compiler
 opensbi
 u-boot-qemu
 tshark
+gdb-multiarch
+seabios
+socat
 "
 if [ "${1:-}" = "--bench" ]; then
-    packages="$packages qemu-user qemu-system-misc"
+    packages="$packages qemu-user qemu-system-misc qemu-system-x86"
 fi
 
 missing=""

@@ -7,7 +7,7 @@
  *
  * Ctrl-A is the escape key:
  *   Ctrl-A c       focus the next frontend (MUX_OUT to the old, MUX_IN to the new)
- *   Ctrl-A x       print a note and ask the main loop to exit (status 0)
+ *   Ctrl-A x       print a note and shut down (status 0)
  *   Ctrl-A h or ?  list these keys on the backend
  *   Ctrl-A b       CHR_EVENT_BREAK to the focused frontend
  *   Ctrl-A Ctrl-A  one literal Ctrl-A
@@ -22,6 +22,7 @@
 
 #include "proteus/chardev.h"
 #include "proteus/main-loop.h"
+#include "proteus/runstate.h"
 
 #define MUX_ESCAPE 0x01          /* Ctrl-A */
 #define MUX_BUF_LEN 256
@@ -135,7 +136,8 @@ static void mux_escape(MuxChardev *m, uint8_t ch)
     switch (ch) {
     case 'x':
         mux_backend_write(m, "\r\nproteus: terminated by Ctrl-A x\r\n");
-        main_loop_request_exit(0);
+        /* a user's quit: QMP clients hear SHUTDOWN (host-ui) */
+        runstate_request_shutdown(SHUTDOWN_CAUSE_HOST_UI, 0);
         break;
     case 'c':
         mux_set_focus(m, mux_next(m, m->focus));

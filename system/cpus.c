@@ -35,6 +35,7 @@
 #include "proteus/log.h"
 #include "proteus/machine.h"
 #include "proteus/main-loop.h"
+#include "proteus/runstate.h"
 #include "proteus/translator.h"
 
 typedef struct VCPU {
@@ -42,6 +43,7 @@ typedef struct VCPU {
     GThread *thread;            /* NULL while not started */
     bool parked;                /* cpus_lock: waiting outside cpu_exec() while paused */
     bool debug_stop;            /* cpus_lock: stopped at EXCP_DEBUG until cpus_resume() */
+    bool held;                  /* cpus_lock: another CPU steps alone (cpus_resume_only) */
     void (*reset_hook)(CPUState *cpu, void *opaque);
     void *reset_opaque;
 } VCPU;
@@ -215,7 +217,7 @@ static VCPU *group_pick_locked(VCPUGroup *g)
         int i = (g->next + k) % g->n;
         VCPU *v = group_vcpu(g, i);
 
-        if (!v->debug_stop && !vcpu_idle(v->cpu)) {
+        if (!v->debug_stop && !v->held && !vcpu_idle(v->cpu)) {
             g->next = (i + 1) % g->n;
             return v;
         }
@@ -252,8 +254,35 @@ static VCPU *group_wait_runnable(VCPUGroup *g)
     return run;
 }
 
+static void (*debug_handler)(CPUState *cpu);
+
+static const CpusAccelOps tcg_accel_ops = { .exec = cpu_exec };
+static const CpusAccelOps *accel_ops = &tcg_accel_ops;
+
+void cpus_set_accel_ops(const CpusAccelOps *ops)
+{
+    g_assert(!started);
+    accel_ops = ops;
+}
+
+/* cpu_exit, and whatever else the accelerator needs to get the thread out. */
+static void vcpu_kick(CPUState *cpu)
+{
+    cpu_exit(cpu);
+    if (accel_ops->kick) {
+        accel_ops->kick(cpu);
+    }
+}
+
+void cpus_set_debug_handler(void (*handler)(CPUState *cpu))
+{
+    __atomic_store_n(&debug_handler, handler, __ATOMIC_RELEASE);
+}
+
 static void vcpu_handle_exit(VCPU *v, int ret)
 {
+    void (*handler)(CPUState *cpu);
+
     switch (ret) {
     case EXCP_HLT:          /* group_wait_runnable sleeps until an interrupt */
     case EXCP_INTERRUPT:    /* a kick: it looks at pause and stop requests */
@@ -264,6 +293,10 @@ static void vcpu_handle_exit(VCPU *v, int ret)
         g_mutex_lock(&cpus_lock);
         v->debug_stop = true;
         g_mutex_unlock(&cpus_lock);
+        handler = __atomic_load_n(&debug_handler, __ATOMIC_ACQUIRE);
+        if (handler) {
+            handler(v->cpu);
+        }
         break;
     default:
         /* exit_on_exception is a user-mode setting */
@@ -323,13 +356,18 @@ static gpointer vcpu_thread(gpointer opaque)
     VCPU *v;
 
     on_vcpu_thread = true;
+    if (accel_ops->thread_init) {
+        for (int k = 0; k < g->n; k++) {
+            accel_ops->thread_init(group_vcpu(g, k)->cpu);
+        }
+    }
     while ((v = group_wait_runnable(g))) {
         int ret;
 
         if (g->n > 1) {
             rr_turn_set(v->cpu);
         }
-        ret = cpu_exec(v->cpu);
+        ret = accel_ops->exec(v->cpu);
         if (g->n > 1) {
             rr_turn_set(NULL);
         }
@@ -356,7 +394,7 @@ static GThread *vcpu_thread_new(const char *name, int first, int n)
 static void vcpus_kick_locked(void)
 {
     for (int i = 0; i < cpus_count(); i++) {
-        cpu_exit(vcpu_at(i)->cpu);
+        vcpu_kick(vcpu_at(i)->cpu);
     }
     cpus_poll_wakeup();
     g_cond_broadcast(&vcpu_cond);
@@ -450,8 +488,28 @@ void cpus_resume(void)
     }
     for (int i = 0; i < cpus_count(); i++) {
         vcpu_at(i)->debug_stop = false;
+        vcpu_at(i)->held = false;
     }
     g_cond_broadcast(&vcpu_cond);
+    g_mutex_unlock(&cpus_lock);
+}
+
+void cpus_resume_only(CPUState *cpu)
+{
+    g_mutex_lock(&cpus_lock);
+    if (pause_depth > 0) {
+        pause_depth--;
+    }
+    for (int i = 0; i < cpus_count(); i++) {
+        VCPU *v = vcpu_at(i);
+
+        v->held = v->cpu != cpu;
+        if (v->cpu == cpu) {
+            v->debug_stop = false;
+        }
+    }
+    g_cond_broadcast(&vcpu_cond);
+    g_cond_broadcast(&rr_kick_cond);
     g_mutex_unlock(&cpus_lock);
 }
 
@@ -508,7 +566,12 @@ void cpus_stop(void)
 
 void system_shutdown_request(int status)
 {
-    main_loop_request_exit(status);
+    runstate_request_shutdown(SHUTDOWN_CAUSE_GUEST_SHUTDOWN, status);
+}
+
+void system_powerdown_request(void)
+{
+    runstate_powerdown();
 }
 
 /* On the main loop, BQL held: every device, then every CPU, then the code
@@ -529,6 +592,7 @@ static void system_reset_bh(void *opaque)
     }
     tb_flush(NULL);
     cpus_resume();
+    runstate_reset_done();
 }
 
 void system_reset_request(void)
@@ -540,5 +604,6 @@ void system_reset_request(void)
         reset_bh = bh_new(system_reset_bh, NULL);
         g_once_init_leave(&once, 1);
     }
+    runstate_reset_requested(SHUTDOWN_CAUSE_GUEST_RESET);
     bh_schedule(reset_bh);
 }

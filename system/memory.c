@@ -907,3 +907,25 @@ void address_space_dump(AddressSpace *as, GString *out)
     }
     flatview_unref(view);
 }
+
+/* ---- the I/O port space ---- */
+
+static MemoryRegion system_io;
+static AddressSpace system_io_space;
+
+AddressSpace *address_space_io(void)
+{
+    static gsize initialised;
+
+    if (g_once_init_enter(&initialised)) {
+        memory_region_init(&system_io, NULL, "io", 0x10000);
+        address_space_init(&system_io_space, &system_io, "I/O");
+        g_once_init_leave(&initialised, 1);
+    }
+    return &system_io_space;
+}
+
+MemoryRegion *get_system_io(void)
+{
+    return address_space_io()->root;
+}

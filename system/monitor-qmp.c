@@ -8,6 +8,10 @@
  * is parsed with json-glib and answered at once (commands are synchronous
  * and run from the main loop with the BQL held). Bad JSON gets a
  * GenericError reply and the connection carries on.
+ *
+ * Return values are json-glib nodes, except integers above INT64_MAX,
+ * which json-glib cannot hold: a handler puts those in raw_return as JSON
+ * text, and replies are assembled as text around the return value.
  */
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -16,9 +20,10 @@
 #include "proteus/chardev.h"
 #include "proteus/cpus.h"
 #include "proteus/error.h"
-#include "proteus/main-loop.h"
+#include "proteus/machine.h"
 #include "proteus/monitor.h"
 #include "proteus/qom.h"
+#include "proteus/runstate.h"
 
 /* Requests larger than this are dropped as malformed. */
 #define QMP_MAX_REQUEST (1 << 20)
@@ -38,6 +43,7 @@ typedef struct QmpMonitor {
     bool in_string;
     bool escaped;            /* the previous string byte was a backslash */
     bool negotiated;         /* qmp_capabilities done */
+    char *raw_return;        /* a return value as JSON text (see above), or NULL */
 } QmpMonitor;
 
 /* A command: returns its "return" value, or NULL with errp set. */
@@ -50,10 +56,6 @@ typedef struct QmpCommand {
 } QmpCommand;
 
 static GPtrArray *monitors;
-/* stop paused the CPUs (cont resumes only what stop paused). */
-static bool stopped_by_qmp;
-/* quit ran: SHUTDOWN follows its reply, then the main loop ends. */
-static bool quit_requested;
 
 /* ---- output ---- */
 
@@ -74,9 +76,8 @@ static JsonNode *qmp_node_take_array(JsonArray *array)
     return node;
 }
 
-static void qmp_send_node(QmpMonitor *mon, JsonNode *node)
+static void qmp_send_text(QmpMonitor *mon, const char *text)
 {
-    g_autofree char *text = json_to_string(node, FALSE);
     g_autofree char *line = g_strconcat(text, "\r\n", NULL);
 
     chr_fe_write_all(&mon->fe, (const uint8_t *)line, strlen(line));
@@ -85,8 +86,9 @@ static void qmp_send_node(QmpMonitor *mon, JsonNode *node)
 static void qmp_send_object(QmpMonitor *mon, JsonObject *obj)
 {
     g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), obj);
+    g_autofree char *text = json_to_string(node, FALSE);
 
-    qmp_send_node(mon, node);
+    qmp_send_text(mon, text);
 }
 
 static JsonObject *qmp_build_error(const GError *err)
@@ -101,21 +103,29 @@ static JsonObject *qmp_build_error(const GError *err)
     return reply;
 }
 
-/* Sends a reply (a return value or an error), echoing the request's id. */
-static void qmp_send_reply(QmpMonitor *mon, JsonNode *ret, const GError *err, JsonNode *id)
+/* An error reply, echoing the request's id (if any). */
+static void qmp_send_error(QmpMonitor *mon, const GError *err, JsonNode *id)
 {
-    g_autoptr(JsonObject) reply = NULL;
+    g_autoptr(JsonObject) reply = qmp_build_error(err);
 
-    if (err) {
-        reply = qmp_build_error(err);
-    } else {
-        reply = json_object_new();
-        json_object_set_member(reply, "return", ret);
-    }
     if (id) {
         json_object_set_member(reply, "id", json_node_copy(id));
     }
     qmp_send_object(mon, reply);
+}
+
+/* A return value given as JSON text, echoing the request's id (if any). */
+static void qmp_send_return(QmpMonitor *mon, const char *ret_text, JsonNode *id)
+{
+    g_autoptr(GString) reply = g_string_new(NULL);
+    g_autofree char *id_text = id ? json_to_string(id, FALSE) : NULL;
+
+    g_string_append_printf(reply, "{\"return\":%s", ret_text);
+    if (id_text) {
+        g_string_append_printf(reply, ",\"id\":%s", id_text);
+    }
+    g_string_append_c(reply, '}');
+    qmp_send_text(mon, reply->str);
 }
 
 /* {"qemu": {"major", "minor", "micro"}, "package": ""} from PROTEUS_VERSION. */
@@ -152,18 +162,16 @@ void monitor_qmp_emit_event(const char *name, const char *data_json)
 {
     g_autoptr(JsonObject) ev = json_object_new();
     JsonObject *ts = json_object_new();
-    JsonNode *data = NULL;
+    JsonNode *data = data_json ? json_from_string(data_json, NULL) : NULL;
     gint64 now = g_get_real_time();
 
-    if (data_json) {
-        data = json_from_string(data_json, NULL);
-    }
-    if (!data || !JSON_NODE_HOLDS_OBJECT(data)) {
-        g_clear_pointer(&data, json_node_unref);
-        data = qmp_node_take_object(json_object_new());
-    }
     json_object_set_string_member(ev, "event", name);
-    json_object_set_member(ev, "data", data);
+    /* as in QEMU, an event without data has no "data" member */
+    if (data && JSON_NODE_HOLDS_OBJECT(data)) {
+        json_object_set_member(ev, "data", data);
+    } else {
+        g_clear_pointer(&data, json_node_unref);
+    }
     json_object_set_int_member(ts, "seconds", now / G_USEC_PER_SEC);
     json_object_set_int_member(ts, "microseconds", now % G_USEC_PER_SEC);
     json_object_set_object_member(ev, "timestamp", ts);
@@ -176,22 +184,47 @@ void monitor_qmp_emit_event(const char *name, const char *data_json)
     }
 }
 
+/* Run-state events (proteus/runstate.h) as QMP events. */
+static void qmp_runstate_event(const RunstateEvent *event, void *opaque)
+{
+    g_autofree char *data = NULL;
+
+    if (event->kind == RUNSTATE_EVENT_RESET || event->kind == RUNSTATE_EVENT_SHUTDOWN) {
+        data = g_strdup_printf("{\"guest\": %s, \"reason\": \"%s\"}",
+                               shutdown_cause_is_guest(event->cause) ? "true" : "false",
+                               shutdown_cause_name(event->cause));
+    }
+    monitor_qmp_emit_event(runstate_event_name(event->kind), data);
+}
+
 /* ---- argument helpers ---- */
 
-static const char *qmp_arg_str(JsonObject *args, const char *name, GError **errp)
+/* The argument name as a JSON value of gtype; NULL (errp set) when missing
+ * or of another type, NULL without an error when optional and absent. */
+static JsonNode *qmp_arg(JsonObject *args, const char *name, GType gtype, const char *type_name,
+                         bool optional, GError **errp)
 {
     JsonNode *node = args ? json_object_get_member(args, name) : NULL;
 
     if (!node) {
-        g_set_error(errp, QMP_ERROR, QMP_ERROR_GENERIC, "Parameter '%s' is missing", name);
+        if (!optional) {
+            g_set_error(errp, QMP_ERROR, QMP_ERROR_GENERIC, "Parameter '%s' is missing", name);
+        }
         return NULL;
     }
-    if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
+    if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != gtype) {
         g_set_error(errp, QMP_ERROR, QMP_ERROR_GENERIC,
-                    "Invalid parameter type for '%s', expected: string", name);
+                    "Invalid parameter type for '%s', expected: %s", name, type_name);
         return NULL;
     }
-    return json_node_get_string(node);
+    return node;
+}
+
+static const char *qmp_arg_str(JsonObject *args, const char *name, GError **errp)
+{
+    JsonNode *node = qmp_arg(args, name, G_TYPE_STRING, "string", false, errp);
+
+    return node ? json_node_get_string(node) : NULL;
 }
 
 static Object *qmp_arg_object(JsonObject *args, GError **errp)
@@ -237,47 +270,119 @@ static JsonNode *qmp_cmd_query_version(QmpMonitor *mon, JsonObject *args, GError
 static JsonNode *qmp_cmd_query_status(QmpMonitor *mon, JsonObject *args, GError **errp)
 {
     JsonObject *st = json_object_new();
-    bool running = cpus_running();
 
-    json_object_set_boolean_member(st, "running", running);
-    json_object_set_string_member(st, "status", running ? "running" : "paused");
+    json_object_set_boolean_member(st, "running", runstate_is_running());
+    json_object_set_boolean_member(st, "singlestep", false);
+    json_object_set_string_member(st, "status", runstate_name(runstate_get()));
     return qmp_node_take_object(st);
+}
+
+/* The machine types of the running machine's architecture. */
+static JsonNode *qmp_cmd_query_machines(QmpMonitor *mon, JsonObject *args, GError **errp)
+{
+    MachineState *ms = current_machine();
+    const char *arch = ms ? MACHINE_GET_CLASS(ms)->arch : NULL;
+    g_autoptr(GSList) classes = object_class_get_list(TYPE_MACHINE, false);
+    JsonArray *list = json_array_new();
+
+    for (GSList *l = classes; l; l = l->next) {
+        MachineClass *mc = MACHINE_CLASS(l->data);
+        JsonObject *entry;
+
+        if (arch && mc->arch && strcmp(arch, mc->arch) != 0) {
+            continue;
+        }
+        entry = json_object_new();
+        json_object_set_string_member(entry, "name", mc->name);
+        if (mc->is_default) {
+            json_object_set_boolean_member(entry, "is-default", true);
+        }
+        json_object_set_int_member(entry, "cpu-max", mc->max_cpus ? mc->max_cpus : 1);
+        json_object_set_boolean_member(entry, "hotpluggable-cpus", false);
+        json_object_set_boolean_member(entry, "numa-mem-supported", false);
+        json_object_set_boolean_member(entry, "deprecated", false);
+        json_object_set_boolean_member(entry, "acpi", false);
+        json_array_add_object_element(list, entry);
+    }
+    return qmp_node_take_array(list);
+}
+
+static JsonNode *qmp_cmd_query_cpus_fast(QmpMonitor *mon, JsonObject *args, GError **errp)
+{
+    JsonArray *list = json_array_new();
+
+    for (int i = 0; i < cpus_count(); i++) {
+        CPUState *cpu = cpus_get(i);
+        JsonObject *entry = json_object_new();
+        JsonObject *props = json_object_new();
+
+        json_object_set_int_member(entry, "cpu-index", cpu->cpu_index);
+        json_object_set_string_member(entry, "target", cpu->cc->name);
+        json_object_set_int_member(props, "core-id", cpu->cpu_index);
+        json_object_set_int_member(props, "socket-id", 0);
+        json_object_set_object_member(entry, "props", props);
+        json_array_add_object_element(list, entry);
+    }
+    return qmp_node_take_array(list);
 }
 
 static JsonNode *qmp_cmd_query_commands(QmpMonitor *mon, JsonObject *args, GError **errp);
 
 static JsonNode *qmp_cmd_stop(QmpMonitor *mon, JsonObject *args, GError **errp)
 {
-    if (!stopped_by_qmp && cpus_running()) {
-        cpus_pause();
-        stopped_by_qmp = true;
-        monitor_qmp_emit_event("STOP", NULL);
-    }
+    vm_stop(RUN_STATE_PAUSED);
     return qmp_empty_return();
 }
 
 static JsonNode *qmp_cmd_cont(QmpMonitor *mon, JsonObject *args, GError **errp)
 {
-    if (stopped_by_qmp) {
-        stopped_by_qmp = false;
-        cpus_resume();
-        monitor_qmp_emit_event("RESUME", NULL);
-    }
+    vm_start();
     return qmp_empty_return();
 }
 
 static JsonNode *qmp_cmd_system_reset(QmpMonitor *mon, JsonObject *args, GError **errp)
 {
+    runstate_reset_requested(SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET);
     system_reset_request();
-    monitor_qmp_emit_event("RESET", "{\"guest\": false, \"reason\": \"host-qmp-system-reset\"}");
+    return qmp_empty_return();
+}
+
+static JsonNode *qmp_cmd_system_powerdown(QmpMonitor *mon, JsonObject *args, GError **errp)
+{
+    system_powerdown_request();
     return qmp_empty_return();
 }
 
 static JsonNode *qmp_cmd_quit(QmpMonitor *mon, JsonObject *args, GError **errp)
 {
-    /* the process ends once the reply is out (qmp_handle_request) */
-    quit_requested = true;
+    /* SHUTDOWN follows the reply, then the main loop ends */
+    runstate_request_shutdown(SHUTDOWN_CAUSE_HOST_QMP_QUIT, 0);
     return qmp_empty_return();
+}
+
+static JsonNode *qmp_cmd_human_monitor_command(QmpMonitor *mon, JsonObject *args,
+                                               GError **errp)
+{
+    const char *line = qmp_arg_str(args, "command-line", errp);
+    GError *err = NULL;
+    JsonNode *cpu = line ? qmp_arg(args, "cpu-index", G_TYPE_INT64, "integer", true, &err)
+                         : NULL;
+    g_autofree char *out = NULL;
+
+    if (err) {
+        g_propagate_error(errp, err);
+        return NULL;
+    }
+    if (!line) {
+        return NULL;
+    }
+    if (cpu && (json_node_get_int(cpu) < 0 || json_node_get_int(cpu) >= cpus_count())) {
+        g_set_error(errp, QMP_ERROR, QMP_ERROR_GENERIC,
+                    "Parameter 'cpu-index' expects a CPU index below %d", cpus_count());
+        return NULL;
+    }
+    out = monitor_hmp_execute(line, cpu ? (int)json_node_get_int(cpu) : 0);
+    return json_node_init_string(json_node_alloc(), out);
 }
 
 static JsonNode *qmp_cmd_qom_list(QmpMonitor *mon, JsonObject *args, GError **errp)
@@ -302,20 +407,29 @@ static JsonNode *qmp_cmd_qom_list(QmpMonitor *mon, JsonObject *args, GError **er
     return qmp_node_take_array(list);
 }
 
-/* A property's printed value as JSON: bools and integers typed, the rest strings. */
-static JsonNode *qmp_property_value(ObjectProperty *prop, const char *text)
+/*
+ * A property's printed value as JSON: bools and integers typed, the rest
+ * strings. An unsigned value above INT64_MAX goes to mon->raw_return.
+ */
+static JsonNode *qmp_property_value(QmpMonitor *mon, ObjectProperty *prop, const char *text)
 {
     JsonNode *node = json_node_alloc();
     bool b;
     int64_t i;
+    uint64_t u;
 
     if (g_strcmp0(prop->type, "bool") == 0 && parse_bool(text, &b, NULL)) {
         return json_node_init_boolean(node, b);
     }
-    if (g_str_has_prefix(prop->type, "int") || g_str_has_prefix(prop->type, "uint")) {
-        if (parse_int64(text, &i, NULL)) {
-            return json_node_init_int(node, i);
+    if (g_str_has_prefix(prop->type, "int") && parse_int64(text, &i, NULL)) {
+        return json_node_init_int(node, i);
+    }
+    if ((g_str_has_prefix(prop->type, "uint") || g_strcmp0(prop->type, "size") == 0) &&
+        parse_uint64(text, &u, NULL)) {
+        if (u > INT64_MAX) {
+            mon->raw_return = g_strdup_printf("%" G_GUINT64_FORMAT, u);
         }
+        return json_node_init_int(node, (int64_t)u);
     }
     return json_node_init_string(node, text);
 }
@@ -342,7 +456,7 @@ static JsonNode *qmp_cmd_qom_get(QmpMonitor *mon, JsonObject *args, GError **err
         g_error_free(err);
         return NULL;
     }
-    return qmp_property_value(prop, text);
+    return qmp_property_value(mon, prop, text);
 }
 
 /* "value" of qom-set: a string, a boolean or a number, in the string syntax. */
@@ -393,16 +507,21 @@ static const char *const no_params[] = { NULL };
 static const char *const path_params[] = { "path", NULL };
 static const char *const get_params[] = { "path", "property", NULL };
 static const char *const set_params[] = { "path", "property", "value", NULL };
+static const char *const hmp_params[] = { "command-line", "cpu-index", NULL };
 
 static const QmpCommand qmp_commands[] = {
     { "qmp_capabilities", qmp_cmd_capabilities, no_params },
     { "query-version", qmp_cmd_query_version, no_params },
     { "query-status", qmp_cmd_query_status, no_params },
+    { "query-machines", qmp_cmd_query_machines, no_params },
+    { "query-cpus-fast", qmp_cmd_query_cpus_fast, no_params },
     { "query-commands", qmp_cmd_query_commands, no_params },
     { "stop", qmp_cmd_stop, no_params },
     { "cont", qmp_cmd_cont, no_params },
     { "system_reset", qmp_cmd_system_reset, no_params },
+    { "system_powerdown", qmp_cmd_system_powerdown, no_params },
     { "quit", qmp_cmd_quit, no_params },
+    { "human-monitor-command", qmp_cmd_human_monitor_command, hmp_params },
     { "qom-list", qmp_cmd_qom_list, path_params },
     { "qom-get", qmp_cmd_qom_get, get_params },
     { "qom-set", qmp_cmd_qom_set, set_params },
@@ -502,12 +621,16 @@ static void qmp_handle_request(QmpMonitor *mon, const char *text, gsize len)
             ret = cmd->handler(mon, args, &err);
         }
     }
-    qmp_send_reply(mon, ret, err, id);
-    if (quit_requested) {
-        quit_requested = false;
-        monitor_qmp_emit_event("SHUTDOWN", "{\"guest\": false, \"reason\": \"host-qmp-quit\"}");
-        main_loop_request_exit(0);
+    if (err) {
+        qmp_send_error(mon, err, id);
+    } else {
+        g_autofree char *ret_text = mon->raw_return ? g_strdup(mon->raw_return)
+                                                    : json_to_string(ret, FALSE);
+
+        qmp_send_return(mon, ret_text, id);
     }
+    g_clear_pointer(&mon->raw_return, g_free);
+    g_clear_pointer(&ret, json_node_unref);
 }
 
 /* Feeds one byte to the scanner; true when it ends a complete value. */
@@ -606,6 +729,7 @@ bool monitor_qmp_init(const char *spec, GError **errp)
     mon->inbuf = g_string_new(NULL);
     if (!monitors) {
         monitors = g_ptr_array_new();
+        runstate_add_listener(qmp_runstate_event, NULL);
     }
     g_ptr_array_add(monitors, mon);
     chr_fe_set_handlers(&mon->fe, NULL, qmp_read, qmp_event, mon);

@@ -14,16 +14,21 @@
 
 #include "proteus-config.h"
 #include "accel/tcg/backend.h"
+#include "hw/nvram/fw_cfg.h"
 #include "proteus/chardev.h"
 #include "proteus/cpus.h"
 #include "proteus/drive.h"
+#include "proteus/kvm.h"
+#include "proteus/gdbstub.h"
 #include "proteus/log.h"
 #include "proteus/machine.h"
 #include "proteus/main-loop.h"
 #include "proteus/module.h"
 #include "proteus/monitor.h"
+#include "plugins/core.h"
 #include "proteus/net.h"
 #include "proteus/options.h"
+#include "proteus/runstate.h"
 #include "proteus/translator.h"
 #include "system/qtest.h"
 #include "system/system.h"
@@ -47,6 +52,7 @@ typedef struct SystemConfig {
     const char *accel;
     const char *qtest;
     const char *display;
+    const char *debugcon;
     bool nographic;
     bool nodefaults;
     const char *log_items;
@@ -56,6 +62,10 @@ typedef struct SystemConfig {
     GPtrArray *chardevs;
     GPtrArray *serials;
     GPtrArray *qmps;
+    GPtrArray *monitors;
+    GPtrArray *plugins;         /* -plugin specs */
+    const char *gdb;            /* -gdb / -s */
+    bool start_paused;          /* -S */
     bool exit_now;              /* --help / --version answered */
 } SystemConfig;
 
@@ -103,6 +113,20 @@ STRING_OPTION(dtb)
 STRING_OPTION(qtest)
 STRING_OPTION(log_items)
 STRING_OPTION(log_file)
+STRING_OPTION(debugcon)
+STRING_OPTION(gdb)
+
+static bool opt_gdb_default(SystemConfig *cfg, const char *arg, GError **errp)
+{
+    cfg->gdb = "tcp::1234";
+    return true;
+}
+
+static bool opt_start_paused(SystemConfig *cfg, const char *arg, GError **errp)
+{
+    cfg->start_paused = true;
+    return true;
+}
 
 #define LIST_OPTION(field) \
     static bool opt_##field(SystemConfig *cfg, const char *arg, GError **errp) \
@@ -112,6 +136,8 @@ LIST_OPTION(device_plugins)
 LIST_OPTION(chardevs)
 LIST_OPTION(serials)
 LIST_OPTION(qmps)
+LIST_OPTION(monitors)
+LIST_OPTION(plugins)
 
 /* -netdev, -nic and -object are checked and kept by net/net.c. */
 #define NET_OPTION(name) \
@@ -133,6 +159,11 @@ static bool opt_drive(SystemConfig *cfg, const char *arg, GError **errp)
         g_ptr_array_add(cfg->devices, (gpointer)device_opts);
     }
     return true;
+}
+
+static bool opt_fw_cfg(SystemConfig *cfg, const char *arg, GError **errp)
+{
+    return fw_cfg_parse_option(arg, errp);
 }
 
 static bool opt_snapshot(SystemConfig *cfg, const char *arg, GError **errp)
@@ -342,7 +373,17 @@ static const SystemOption system_options[] = {
     { "nographic", NULL, opt_nographic, "no display; serial port on the terminal" },
     { "display", "none", opt_display, "display backend" },
     { "nodefaults", NULL, opt_nodefaults, "create no default serial port" },
+    { "debugcon", "SPEC", opt_debugcon,
+      "debug console (I/O port 0x402) on a chardev: stdio, file:PATH, ... (x86)" },
+    { "fw_cfg", "[name=]NAME,file=PATH|string=TEXT", opt_fw_cfg,
+      "add a file to the firmware configuration device (x86)" },
     { "qmp", "SPEC", opt_qmps, "serve QMP on a chardev (unix:PATH,server=on,wait=off, stdio, ...)" },
+    { "gdb", "SPEC", opt_gdb, "serve gdb on SPEC: tcp:[HOST]:PORT, unix:PATH or PORT" },
+    { "s", NULL, opt_gdb_default, "shorthand for -gdb tcp::1234" },
+    { "S", NULL, opt_start_paused, "do not start the CPUs (gdb's or a monitor's continue does)" },
+    { "plugin", "PATH[,name=value...]", opt_plugins, "load an instrumentation plugin" },
+    { "monitor", "SPEC", opt_monitors,
+      "serve the human monitor on a chardev (stdio, unix:..., tcp:..., ...)" },
     { "qtest", "SPEC", opt_qtest, "serve the device-test protocol on a chardev (tests)" },
     { "d", "ITEM[,ITEM...]", opt_log_items, "log categories (-d help lists them)" },
     { "D", "FILE", opt_log_file, "write the log to FILE instead of stderr" },
@@ -483,6 +524,13 @@ static bool create_machine(SystemConfig *cfg, GError **errp)
             return false;
         }
     }
+    /* before the board makes its CPUs, so that plugins see them start */
+    for (guint i = 0; i < cfg->plugins->len; i++) {
+        if (!plugin_load(g_ptr_array_index(cfg->plugins, i),
+                         mc->arch ? mc->arch : cfg->arch, true, errp)) {
+            return false;
+        }
+    }
     if (cfg->smp > 1 && cfg->smp > mc->max_cpus) {
         error_setg_code(errp, PROTEUS_ERROR_INVALID,
                         "-smp %u: machine '%s' supports at most %u CPUs",
@@ -548,9 +596,125 @@ static bool create_serial_ports(SystemConfig *cfg, GError **errp)
     return true;
 }
 
+/* The default console, or -serial mon:SPEC. */
+static bool serial_has_monitor(SystemConfig *cfg, guint i)
+{
+    if (cfg->serials->len == 0) {
+        return i == 0;
+    }
+    return i < cfg->serials->len &&
+           g_str_has_prefix(g_ptr_array_index(cfg->serials, i), "mon:");
+}
+
+static bool monitor_on_stdio(SystemConfig *cfg)
+{
+    for (guint i = 0; i < cfg->monitors->len; i++) {
+        if (strcmp(g_ptr_array_index(cfg->monitors, i), "stdio") == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * HMP on every console mux (-serial mon:..., the default console), then on
+ * each -monitor SPEC. -monitor stdio with the console on the terminal
+ * already is the console's monitor, and it starts with the input.
+ */
+static bool create_monitors(SystemConfig *cfg, GError **errp)
+{
+    bool console_on_stdio = false;
+
+    for (guint i = 0; i < MAX_SERIAL_PORTS; i++) {
+        bool on_stdio;
+
+        if (!serial_hd(i) || !serial_has_monitor(cfg, i)) {
+            continue;
+        }
+        on_stdio = cfg->serials->len == 0 ||
+                   strcmp(g_ptr_array_index(cfg->serials, i), "mon:stdio") == 0;
+        if (!monitor_hmp_init_chardev(serial_hd(i), on_stdio && monitor_on_stdio(cfg),
+                                      errp)) {
+            g_prefix_error(errp, "-serial mon: ");
+            return false;
+        }
+        console_on_stdio |= on_stdio;
+    }
+    for (guint i = 0; i < cfg->monitors->len; i++) {
+        const char *spec = g_ptr_array_index(cfg->monitors, i);
+
+        if (strcmp(spec, "stdio") == 0 && console_on_stdio) {
+            continue;
+        }
+        if (!monitor_hmp_init(spec, errp)) {
+            g_prefix_error(errp, "-monitor %s: ", spec);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Architectures with a TCG frontend; x86_64 guests run only under KVM. */
+static bool arch_has_tcg(const char *arch)
+{
+    return !arch || strcmp(arch, "x86_64") != 0;
+}
+
+/* The guest architecture: --arch / the program name, else -M's machine's. */
+static const char *guest_arch(SystemConfig *cfg)
+{
+    g_autoptr(OptList) opts = NULL;
+    MachineClass *mc;
+
+    if (cfg->arch || !cfg->machine) {
+        return cfg->arch;
+    }
+    opts = opt_list_parse(cfg->machine, "-M", "machine name", NULL);
+    mc = opts ? machine_find_class(opts->head) : NULL;
+    return mc ? mc->arch : NULL;
+}
+
+/*
+ * Picks the accelerator before the board is built (a board creates its
+ * CPUs for it): the first of -accel's choices that works here. kvm works
+ * when kvm_init() does (it then owns the vCPU threads: *use_kvm); tcg when
+ * the architecture has a translator (tcg_setup() finishes it later). The
+ * default is tcg, or kvm for architectures without a translator. When
+ * nothing works, the error gives every choice's reason.
+ */
+static bool accel_select(SystemConfig *cfg, bool *use_kvm, GError **errp)
+{
+    const char *arch = guest_arch(cfg);
+    const char *accel = cfg->accel ? cfg->accel : arch_has_tcg(arch) ? "tcg" : "kvm";
+    g_auto(GStrv) choices = g_strsplit(accel, ":", -1);
+    g_autoptr(GString) why = g_string_new(NULL);
+
+    *use_kvm = false;
+    for (char **c = choices; *c; c++) {
+        g_autofree char *name = g_strndup(*c, strcspn(*c, ","));
+        GError *err = NULL;
+
+        if (strcmp(name, "kvm") == 0) {
+            if (kvm_init(arch, &err)) {
+                *use_kvm = true;
+                return true;
+            }
+            g_string_append_printf(why, "%s%s", why->len ? "; " : "", err->message);
+            g_error_free(err);
+        } else if (strcmp(name, "tcg") == 0 && !arch_has_tcg(arch)) {
+            g_string_append_printf(why, "%s-accel tcg: %s has no TCG frontend yet (use "
+                                   "-accel kvm)", why->len ? "; " : "", arch);
+        } else {
+            return true;
+        }
+    }
+    error_setg_code(errp, PROTEUS_ERROR_INVALID, "%s", why->str);
+    return false;
+}
+
 /*
  * Sets up the translator for the machine's CPUs from the first "tcg" of
- * -accel (kvm is not available: skipped): its backend (default the JIT,
+ * -accel (kvm, not chosen, is skipped): its backend (default the JIT,
  * else the interpreter) and its threading (default one thread per vCPU).
  */
 static bool tcg_setup(const char *accel, GError **errp)
@@ -593,10 +757,30 @@ static bool tcg_setup(const char *accel, GError **errp)
     return true;
 }
 
+/* -debugcon SPEC: an isa-debugcon on a chardev "debugcon" made from SPEC. */
+static bool debugcon_create(const char *spec, GError **errp)
+{
+    GError *err = NULL;
+    Chardev *chr = chardev_new_from_shorthand("debugcon", spec, &err);
+
+    if (err) {
+        g_propagate_prefixed_error(errp, err, "-debugcon %s: ", spec);
+        return false;
+    }
+    if (!chr) {
+        return true;    /* "none" */
+    }
+    if (!device_create_from_string("isa-debugcon,chardev=debugcon", errp)) {
+        g_prefix_error(errp, "-debugcon %s: ", spec);
+        return false;
+    }
+    return true;
+}
+
 static gboolean on_signal(gpointer data)
 {
     error_report("terminating on signal %d", GPOINTER_TO_INT(data));
-    main_loop_request_exit(0);
+    runstate_request_shutdown(SHUTDOWN_CAUSE_HOST_SIGNAL, 0);
     return G_SOURCE_CONTINUE;
 }
 
@@ -605,6 +789,7 @@ static bool system_start(SystemConfig *cfg, int *status, GError **errp)
     uint32_t mask = 0;
     bool answered = false;
     bool run_cpus;
+    bool use_kvm = false;
 
     if (is_help(cfg->log_items)) {
         log_print_categories(stdout);
@@ -668,6 +853,10 @@ static bool system_start(SystemConfig *cfg, int *status, GError **errp)
             return false;
         }
     }
+    if (cfg->gdb && !gdbserver_start(cfg->gdb, errp)) {
+        g_prefix_error(errp, "-gdb %s: ", cfg->gdb);
+        return false;
+    }
     if (cfg->qtest && !qtest_init(cfg->qtest, errp)) {
         g_prefix_error(errp, "-qtest %s: ", cfg->qtest);
         return false;
@@ -675,7 +864,13 @@ static bool system_start(SystemConfig *cfg, int *status, GError **errp)
     /* Guest CPUs of the system emulator reach memory through the softmmu
      * TLB: boards create them with this already set. */
     ir_mem_model = IR_MEM_SOFTMMU;
+    if (!cfg->qtest && !accel_select(cfg, &use_kvm, errp)) {
+        return false;
+    }
     if (!create_machine(cfg, errp)) {
+        return false;
+    }
+    if (cfg->debugcon && !debugcon_create(cfg->debugcon, errp)) {
         return false;
     }
     for (guint i = 0; i < cfg->devices->len; i++) {
@@ -684,9 +879,15 @@ static bool system_start(SystemConfig *cfg, int *status, GError **errp)
         }
     }
 
+    /* after the machine: a console's mux gives its first frontend, the
+     * serial port, the focus */
+    if (!create_monitors(cfg, errp)) {
+        return false;
+    }
+
     /* qtest drives the clock and the devices itself: no CPU runs */
     run_cpus = !qtest_enabled() && !MACHINE_GET_CLASS(current_machine())->no_cpu;
-    if (run_cpus && !tcg_setup(cfg->accel, errp)) {
+    if (run_cpus && (use_kvm ? !kvm_init_vcpus(errp) : !tcg_setup(cfg->accel, errp))) {
         return false;
     }
 
@@ -700,10 +901,12 @@ static bool system_start(SystemConfig *cfg, int *status, GError **errp)
         clock_virtual_start();
     }
     if (run_cpus) {
-        cpus_start(false);
+        cpus_start(cfg->start_paused);
     }
+    runstate_set(cfg->start_paused ? RUN_STATE_PRELAUNCH : RUN_STATE_RUNNING);
     /* the guest's system_shutdown_request() status, or a signal's 0 */
     *status = main_loop_run();
+    gdbserver_exit(*status);
     cpus_stop();
     return true;
 }
@@ -719,6 +922,8 @@ int proteus_system_main(int argc, char **argv)
         .chardevs = g_ptr_array_new(),
         .serials = g_ptr_array_new(),
         .qmps = g_ptr_array_new(),
+        .monitors = g_ptr_array_new(),
+        .plugins = g_ptr_array_new(),
     };
     GError *err = NULL;
     int status = 0;
@@ -737,5 +942,7 @@ int proteus_system_main(int argc, char **argv)
     g_ptr_array_free(cfg.chardevs, TRUE);
     g_ptr_array_free(cfg.serials, TRUE);
     g_ptr_array_free(cfg.qmps, TRUE);
+    g_ptr_array_free(cfg.monitors, TRUE);
+    g_ptr_array_free(cfg.plugins, TRUE);
     return status;
 }

@@ -16,7 +16,9 @@
 #include <string.h>
 
 #include "accel/tcg/tb-internal.h"
+#include "proteus/debug.h"
 #include "proteus/log.h"
+#include "plugins/core.h"
 
 /* ---- the CPU list and exclusive sections ----
  *
@@ -34,6 +36,13 @@ static CPUExecStats retired_stats;
 
 /* The CPU that start_exclusive() took out of the running count. */
 static __thread CPUState *exclusive_paused_self;
+/* This thread is inside start_exclusive() .. end_exclusive(). */
+static __thread bool exclusive_owner;
+
+bool cpu_in_exclusive(void)
+{
+    return exclusive_owner;
+}
 
 void cpu_state_init(CPUState *cpu, const CPUClass *cc)
 {
@@ -49,6 +58,9 @@ void cpu_state_init(CPUState *cpu, const CPUClass *cc)
     cpu->cpu_index = next_cpu_index++;
     g_ptr_array_add(cpu_list, cpu);
     g_mutex_unlock(&cpu_list_lock);
+    if (G_UNLIKELY(plugins_active)) {
+        plugin_vcpu_init(cpu);
+    }
 }
 
 static void cpu_exec_stats_add(CPUExecStats *sum, const CPUExecStats *s)
@@ -66,6 +78,9 @@ static void cpu_exec_stats_add(CPUExecStats *sum, const CPUExecStats *s)
 void cpu_state_finalize(CPUState *cpu)
 {
     g_assert(!cpu->running);
+    if (G_UNLIKELY(plugins_active)) {
+        plugin_vcpu_exit(cpu);
+    }
     /* tb_lock first: an invalidation may be walking the jump caches */
     g_mutex_lock(&tb_lock);
     g_mutex_lock(&cpu_list_lock);
@@ -160,6 +175,7 @@ void start_exclusive(CPUState *cpu)
     while (running_cpus > 0) {
         g_cond_wait(&exclusive_cond, &cpu_list_lock);
     }
+    exclusive_owner = true;
     g_mutex_unlock(&cpu_list_lock);
 }
 
@@ -167,6 +183,7 @@ void end_exclusive(CPUState *cpu)
 {
     g_mutex_lock(&cpu_list_lock);
     __atomic_store_n(&exclusive_pending, 0, __ATOMIC_SEQ_CST);
+    exclusive_owner = false;
     g_cond_broadcast(&exclusive_resume);
     if (exclusive_paused_self) {
         g_assert(exclusive_paused_self == cpu);
@@ -254,7 +271,16 @@ static bool cpu_handle_exception(CPUState *cpu, int *ret)
     }
     log_mask(LOG_INT, "cpu %d: exception 0x%x at pc 0x%016" PRIx64 "\n", cpu->cpu_index,
              excp, cpu->cc->get_pc ? cpu->cc->get_pc(cpu) : 0);
-    cpu->cc->do_interrupt(cpu);
+    if (G_UNLIKELY(plugins_active)) {
+        uint64_t from = cpu->cc->get_pc(cpu);
+
+        cpu->cc->do_interrupt(cpu);
+        plugin_discon(cpu, PROTEUS_DISCON_EXCEPTION, from, cpu->cc->get_pc(cpu));
+    } else {
+        cpu->cc->do_interrupt(cpu);
+    }
+    /* a step that trapped stops at the handler's first instruction */
+    cpu->step_done |= cpu->singlestep;
     cpu->exception_index = EXCP_NONE;
     return false;
 }
@@ -274,6 +300,7 @@ static bool cpu_handle_exit_flag(CPUState *cpu)
 static void cpu_handle_interrupt(CPUState *cpu)
 {
     uint32_t req = __atomic_load_n(&cpu->interrupt_request, __ATOMIC_SEQ_CST);
+    uint64_t from;
 
     if (req & CPU_INTERRUPT_EXITTB) {
         /* only asked for a fresh look at the TB flags, which the next
@@ -281,7 +308,12 @@ static void cpu_handle_interrupt(CPUState *cpu)
         cpu_reset_interrupt(cpu, CPU_INTERRUPT_EXITTB);
         req &= ~CPU_INTERRUPT_EXITTB;
     }
+    /* the pc before, for plugins */
+    from = G_UNLIKELY(plugins_active) ? cpu->cc->get_pc(cpu) : 0;
     if (req && cpu->cc->exec_interrupt && cpu->cc->exec_interrupt(cpu, req)) {
+        if (G_UNLIKELY(plugins_active)) {
+            plugin_discon(cpu, PROTEUS_DISCON_INTERRUPT, from, cpu->cc->get_pc(cpu));
+        }
         cpu->stats.interrupts++;
         log_mask(LOG_INT, "cpu %d: interrupt 0x%x taken\n", cpu->cpu_index, req);
     }
@@ -307,6 +339,12 @@ static void cpu_log_exec(CPUState *cpu, const TranslationBlock *tb)
 }
 
 /* ---- finding the next TB ---- */
+
+/* A debugger needs every TB start to pass the loop's checks. */
+static inline bool cpu_debugging(CPUState *cpu)
+{
+    return tcg_breakpoint_count > 0 || cpu->singlestep || cpu->watch_step;
+}
 
 static inline TranslationBlock *tb_find(CPUState *cpu, uint64_t pc, uint32_t flags)
 {
@@ -337,8 +375,8 @@ static const void *cpu_exec_lookup_tb_code(void *env)
     uint32_t flags;
 
     cpu->stats.ptr_lookups++;
-    if (G_UNLIKELY(log_enabled(LOG_EXEC | LOG_CPU))) {
-        /* through the loop, so that every TB is logged */
+    if (G_UNLIKELY(log_enabled(LOG_EXEC | LOG_CPU) || cpu_debugging(cpu))) {
+        /* through the loop, so that every TB is logged or checked */
         return NULL;
     }
     cpu->cc->get_tb_cpu_state(cpu, &pc, &flags);
@@ -360,6 +398,35 @@ void cpu_exec_init_lookup(void)
 }
 
 /* ---- the loop ---- */
+
+/*
+ * The loop's debug path, before running the TB at (pc, flags): true to
+ * return EXCP_DEBUG. A step (or a watchpoint's instruction) runs here,
+ * translated alone; the next pass then stops.
+ */
+static bool cpu_exec_debug(CPUState *cpu, uint64_t pc, uint32_t flags)
+{
+    TranslationBlock *tb;
+    uint64_t exit;
+
+    if (cpu_debug_stop_check(cpu, pc)) {
+        return true;
+    }
+    if (!cpu->singlestep && !cpu->watch_step) {
+        return false;
+    }
+    tb = tb_gen_code_single(cpu, pc, flags);
+    /* set first: if the instruction traps, the stop comes after delivery */
+    cpu->step_done = true;
+    cpu->stats.execs++;
+    exit = tcg_cur_backend->exec(cpu, tb);
+    if ((exit & IR_EXIT_SLOT_MASK) >= IR_EXIT_REQUESTED) {
+        /* left at its entry check: the instruction has not run yet */
+        cpu->step_done = false;
+        cpu->cc->restore_state_to_opc(cpu, tb, cached_tb(tb)->first_insn);
+    }
+    return false;
+}
 
 static int cpu_exec_loop(CPUState *cpu)
 {
@@ -388,12 +455,24 @@ static int cpu_exec_loop(CPUState *cpu)
             }
             last_tb = NULL;
         }
-        if (G_UNLIKELY(__atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED))) {
+        if (G_UNLIKELY(__atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED)) &&
+            !cpu->singlestep && !cpu->watch_step) {
+            /* (a step does not wander into an interrupt handler) */
             cpu_handle_interrupt(cpu);
             last_tb = NULL;
         }
 
         cc->get_tb_cpu_state(cpu, &pc, &flags);
+        if (G_UNLIKELY(cpu_debugging(cpu))) {
+            last_tb = NULL;
+            if (cpu_exec_debug(cpu, pc, flags)) {
+                return EXCP_DEBUG;
+            }
+            if (cpu->step_done) {
+                /* the single instruction ran: stop at the next pass */
+                continue;
+            }
+        }
         tb = tb_find(cpu, pc, flags);
         gen = __atomic_load_n(&tb_flush_generation, __ATOMIC_ACQUIRE);
         if (G_UNLIKELY(gen != flush_gen)) {
@@ -435,6 +514,9 @@ int cpu_exec(CPUState *cpu)
             return EXCP_HLT;
         }
         cpu->halted = 0;
+        if (G_UNLIKELY(plugins_active)) {
+            plugin_vcpu_resume(cpu);
+        }
     }
 
     cpu_exec_enter(cpu);
@@ -446,5 +528,8 @@ int cpu_exec(CPUState *cpu)
     ret = cpu_exec_loop(cpu);
     ir_exec_frame_set(outer);
     cpu_exec_leave(cpu);
+    if (G_UNLIKELY(plugins_active) && ret == EXCP_HLT) {
+        plugin_vcpu_idle(cpu);
+    }
     return ret;
 }

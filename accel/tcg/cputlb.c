@@ -12,6 +12,7 @@
 #include "accel/tcg/backend.h"
 #include "accel/tcg/tb-internal.h"
 #include "proteus/cpu.h"
+#include "proteus/debug.h"
 #include "proteus/log.h"
 #include "proteus/main-loop.h"
 #include "proteus/memory.h"
@@ -75,6 +76,11 @@ static inline bool tag_has_page(uint64_t tag, uint64_t addr)
  */
 #define TLB_NOTDIRTY (1u << 10)
 G_STATIC_ASSERT(TLB_NOTDIRTY < TLB_PAGE_SIZE && TLB_NOTDIRTY != TLB_MMIO);
+
+/* A debugger watches part of the page for this kind of access (debug.c):
+ * the slow path checks each access before making it. */
+#define TLB_WATCH (1u << 9)
+G_STATIC_ASSERT(TLB_WATCH != TLB_NOTDIRTY && TLB_WATCH != TLB_MMIO);
 
 typedef struct CodePage {
     uint64_t ppage;             /* physical page address; the hash key */
@@ -221,34 +227,29 @@ void tlb_flush_page(CPUState *cpu, uint64_t vaddr)
     }
 }
 
-void tlb_set_page(CPUState *cpu, uint64_t vaddr, uint64_t paddr, int prot,
-                  unsigned mmu_idx)
+/*
+ * Fills the entry of vaddr's page: host memory at host_page (NULL: a
+ * device, all through the slow path), ppage the physical page behind it,
+ * writes sent to the slow path with rom.
+ */
+static void tlb_set_entry(CPUState *cpu, uint64_t vaddr, uint64_t ppage, void *host_page,
+                          bool rom, int prot, unsigned mmu_idx)
 {
-    uint64_t page = vaddr & TLB_PAGE_MASK, ppage = paddr & TLB_PAGE_MASK;
+    uint64_t page = vaddr & TLB_PAGE_MASK;
     unsigned idx = tlb_index(vaddr);
+    uint64_t io = host_page ? 0 : TLB_MMIO, write;
+    int watched = cpu_watchpoint_page_kinds(page);
     CPUTLBEntry *e;
-    MemoryRegion *mr;
-    hwaddr xlat, len = TLB_PAGE_SIZE;
-    uint64_t io = TLB_MMIO, write;
 
     g_assert(mmu_idx < TLB_NB_MMU_MODES);
     e = &cpu->tlb.table[mmu_idx][idx];
-    mr = address_space_translate(address_space_memory(), ppage, &xlat, &len);
-    /* RAM only counts if it covers the whole page: a smaller region (or
-     * one that ends inside the page) goes through the slow path. */
-    if (mr && memory_region_is_ram(mr) && len >= TLB_PAGE_SIZE) {
-        uint8_t *host = (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
-
-        e->addend = (uintptr_t)host - (uintptr_t)page;
-        io = 0;
-    } else {
-        e->addend = 0;
-    }
-    e->addr_read = (prot & PAGE_READ) ? page | io : TLB_INVALID;
+    e->addend = host_page ? (uintptr_t)host_page - (uintptr_t)page : 0;
+    e->addr_read = !(prot & PAGE_READ) ? TLB_INVALID
+                 : page | io | (watched & WP_READ ? TLB_WATCH : 0);
     e->addr_code = (prot & PAGE_EXEC) ? page | io : TLB_INVALID;
     /* ROM: writes reach address_space_store, which drops and logs them. */
     write = !(prot & PAGE_WRITE) ? TLB_INVALID
-          : page | (io || memory_region_is_rom(mr) ? TLB_MMIO : 0);
+          : page | (io || rom ? TLB_MMIO : 0) | (watched & WP_WRITE ? TLB_WATCH : 0);
     __atomic_store_n(&cpu->tlb.phys[mmu_idx][idx], ppage, __ATOMIC_SEQ_CST);
     if (!tag_is_ram_write(write)) {
         /* tlb_mark_notdirty never touches such a tag */
@@ -265,6 +266,28 @@ void tlb_set_page(CPUState *cpu, uint64_t vaddr, uint64_t paddr, int prot,
     g_mutex_unlock(&code_lock);
 }
 
+void tlb_set_page(CPUState *cpu, uint64_t vaddr, uint64_t paddr, int prot,
+                  unsigned mmu_idx)
+{
+    uint64_t ppage = paddr & TLB_PAGE_MASK;
+    hwaddr xlat, len = TLB_PAGE_SIZE;
+    MemoryRegion *mr = address_space_translate(address_space_memory(), ppage, &xlat, &len);
+    void *host = NULL;
+
+    /* RAM only counts if it covers the whole page: a smaller region (or
+     * one that ends inside the page) goes through the slow path. */
+    if (mr && memory_region_is_ram(mr) && len >= TLB_PAGE_SIZE) {
+        host = (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
+    }
+    tlb_set_entry(cpu, vaddr, ppage, host, host && memory_region_is_rom(mr), prot, mmu_idx);
+}
+
+void tlb_set_page_host(CPUState *cpu, uint64_t vaddr, void *host, int prot,
+                       unsigned mmu_idx)
+{
+    tlb_set_entry(cpu, vaddr, vaddr & TLB_PAGE_MASK, host, false, prot, mmu_idx);
+}
+
 /* The entry of addr's page for this access, filled if needed (with probe,
  * NULL when tlb_fill refuses; otherwise a refusal raised). */
 static CPUTLBEntry *tlb_lookup(CPUState *cpu, uint64_t addr, unsigned size,
@@ -278,13 +301,38 @@ static CPUTLBEntry *tlb_lookup(CPUState *cpu, uint64_t addr, unsigned size,
     if (tag_has_page(entry_tag(e, type), addr)) {
         return e;
     }
-    g_assert(cpu->cc->tlb_fill != NULL);
-    if (!cpu->cc->tlb_fill(cpu, addr, size, type, mmu_idx, probe, retaddr)) {
+    if (cpu_user_tlb_fill) {
+        if (!cpu_user_tlb_fill(cpu, addr, type, mmu_idx, probe, retaddr)) {
+            g_assert(probe);
+            return NULL;
+        }
+    } else if (!cpu->cc->tlb_fill(cpu, addr, size, type, mmu_idx, probe, retaddr)) {
         g_assert(probe);
         return NULL;
     }
     g_assert(tag_has_page(entry_tag(e, type), addr));
     return e;
+}
+
+bool tlb_lookup_phys(CPUState *cpu, uint64_t vaddr, unsigned mmu_idx, bool store,
+                     uint64_t *paddr, bool *is_io)
+{
+    unsigned idx = tlb_index(vaddr);
+    const CPUTLBEntry *e;
+    uint64_t tag;
+
+    if (ir_mem_model != IR_MEM_SOFTMMU || cpu_user_tlb_fill || mmu_idx >= TLB_NB_MMU_MODES) {
+        return false;
+    }
+    e = &cpu->tlb.table[mmu_idx][idx];
+    tag = entry_tag(e, store ? MMU_DATA_STORE : MMU_DATA_LOAD);
+    if (!tag_has_page(tag, vaddr)) {
+        return false;
+    }
+    *paddr = cpu->tlb.phys[mmu_idx][idx] | (vaddr & ~TLB_PAGE_MASK);
+    /* ROM's writes take the slow path too, but it has host memory */
+    *is_io = (tag & TLB_MMIO) && e->addend == 0;
+    return true;
 }
 
 void *tlb_probe_code(CPUState *cpu, uint64_t vaddr, unsigned mmu_idx)
@@ -405,6 +453,9 @@ static uint64_t load_in_page(CPUState *cpu, CPUTLBEntry *e, unsigned mmu_idx,
 {
     uint64_t raw = 0;
 
+    if (e->addr_read & TLB_WATCH) {
+        cpu_watchpoint_check(cpu, addr, size, WP_READ, retaddr);
+    }
     if (e->addr_read & TLB_MMIO) {
         return mmio_load(cpu, addr, entry_paddr(cpu, e, mmu_idx, addr), size,
                          (mop & MO_BE) != 0, retaddr);
@@ -427,6 +478,9 @@ static void store_in_page(CPUState *cpu, CPUTLBEntry *e, unsigned mmu_idx,
     bool notdirty;
 
     v &= size_mask(size);
+    if (e->addr_write & TLB_WATCH) {
+        cpu_watchpoint_check(cpu, addr, size, WP_WRITE, retaddr);
+    }
     if (e->addr_write & TLB_MMIO) {
         mmio_store(cpu, addr, entry_paddr(cpu, e, mmu_idx, addr), size, (mop & MO_BE) != 0, v,
                    retaddr);
@@ -536,6 +590,11 @@ static AtomicTarget atomic_target(CPUState *cpu, uint64_t addr, MemOp mop, unsig
     /* A read-modify-write needs both permissions. */
     tlb_lookup(cpu, addr, size, MMU_DATA_LOAD, mmu_idx, false, retaddr);
     t.e = tlb_lookup(cpu, addr, size, MMU_DATA_STORE, mmu_idx, false, retaddr);
+    if ((t.e->addr_read | t.e->addr_write) & TLB_WATCH) {
+        cpu_watchpoint_check(cpu, addr, size,
+                             (t.e->addr_read & TLB_WATCH ? WP_READ : 0) |
+                             (t.e->addr_write & TLB_WATCH ? WP_WRITE : 0), retaddr);
+    }
     if ((t.e->addr_write & TLB_MMIO) || (t.e->addr_read & TLB_MMIO) ||
         crosses_page(addr, size)) {
         log_mask(LOG_GUEST_ERROR, "atomic access at 0x%" PRIx64 " is not to RAM within a "

@@ -83,6 +83,33 @@ void ir_context_free(IRContext *ctx)
     g_free(ctx);
 }
 
+/*
+ * The memory hook (instrumentation): the address is copied before the
+ * access, which may overwrite the register it came from (ld a0, 0(a0)).
+ */
+static IRv64 mem_hook_addr(IRContext *c, IRv64 addr)
+{
+    IRv64 copy = addr;
+
+    if (G_UNLIKELY(c->mem_hook)) {
+        copy = ir_temp_new_i64(c);
+        ir_mov_i64(c, copy, addr);
+    }
+    return copy;
+}
+
+static void mem_hook_call(IRContext *c, IRv64 addr, MemOp mop, unsigned mmu, unsigned kinds)
+{
+    void (*hook)(IRContext *, IRv64, MemOp, unsigned, unsigned, void *) = c->mem_hook;
+
+    if (G_UNLIKELY(hook)) {
+        /* not while the hook emits its own ops */
+        c->mem_hook = NULL;
+        hook(c, addr, mop, mmu, kinds, c->mem_hook_opaque);
+        c->mem_hook = hook;
+    }
+}
+
 void ir_reset(IRContext *ctx)
 {
     g_array_set_size(ctx->temps, ctx->nb_globals);
@@ -313,22 +340,30 @@ guint ir_emit(IRContext *ctx, IROpcode opc, IRType type, const uint64_t *args,
     BUILD_ST(st, sfx, T, TY)                                                          \
     void ir_guest_ld_##sfx(IRContext *c, T d, IRv64 addr, MemOp mop, unsigned mmu)    \
     {                                                                                 \
+        IRv64 a = mem_hook_addr(c, addr);                                             \
         EMIT(guest_ld, TY, 1, 1, 2, d.idx, addr.idx, mop, mmu);                       \
+        mem_hook_call(c, a, mop, mmu, IR_MEM_HOOK_LOAD);                              \
     }                                                                                 \
     void ir_guest_st_##sfx(IRContext *c, T v, IRv64 addr, MemOp mop, unsigned mmu)    \
     {                                                                                 \
+        IRv64 a = mem_hook_addr(c, addr);                                             \
         EMIT(guest_st, TY, 0, 2, 2, v.idx, addr.idx, mop, mmu);                       \
+        mem_hook_call(c, a, mop, mmu, IR_MEM_HOOK_STORE);                             \
     }                                                                                 \
     void ir_atomic_cmpxchg_##sfx(IRContext *c, T old, IRv64 addr, T expected, T nv,   \
                                  MemOp mop, unsigned mmu)                             \
     {                                                                                 \
+        IRv64 a = mem_hook_addr(c, addr);                                             \
         EMIT(atomic_cmpxchg, TY, 1, 3, 2, old.idx, addr.idx, expected.idx, nv.idx,   \
              mop, mmu);                                                               \
+        mem_hook_call(c, a, mop, mmu, IR_MEM_HOOK_LOAD | IR_MEM_HOOK_STORE);          \
     }                                                                                 \
     void ir_atomic_rmw_##sfx(IRContext *c, IRAtomicOp aop, T old, IRv64 addr, T v,    \
                              MemOp mop, unsigned mmu)                                 \
     {                                                                                 \
+        IRv64 a = mem_hook_addr(c, addr);                                             \
         EMIT(atomic_rmw, TY, 1, 2, 3, old.idx, addr.idx, v.idx, mop, mmu, aop);       \
+        mem_hook_call(c, a, mop, mmu, IR_MEM_HOOK_LOAD | IR_MEM_HOOK_STORE);          \
     }
 
 /* The immediate forms take int64_t; an i32 constant keeps the low half. */

@@ -12,6 +12,7 @@
 
 #include "accel/tcg/tb-internal.h"
 #include "proteus/log.h"
+#include "plugins/core.h"
 
 GMutex tb_lock;
 const IRBackend *tcg_cur_backend;
@@ -223,6 +224,11 @@ void tb_free_unused_locked(CachedTB *ctb)
 {
     g_assert(!ctb->in_cache);
     g_free(ctb);
+}
+
+void tb_retain_uncached_locked(CachedTB *ctb)
+{
+    g_ptr_array_add(tb_all, ctb);
 }
 
 bool tb_cache_full_locked(void)
@@ -504,6 +510,9 @@ void tb_flush_all_locked(void)
     cpu_list_foreach(tb_jmp_cache_clear, NULL);
     __atomic_store_n(&tb_global_stats.live_tbs, 0, __ATOMIC_RELAXED);
     tb_global_stats.flushes++;
+    if (G_UNLIKELY(plugins_active)) {
+        plugin_flush();
+    }
     __atomic_add_fetch(&tb_flush_generation, 1, __ATOMIC_RELEASE);
 }
 

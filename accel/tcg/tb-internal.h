@@ -116,6 +116,26 @@ bool tb_gen_code_cancel(void);
 /* Flushes every TB, stopping other vCPUs for it. */
 void tb_flush_exclusive(CPUState *cpu);
 
+/* Translates one instruction at (pc, flags) into a TB of its own that no
+ * lookup finds (single-step); freed by the next flush. */
+TranslationBlock *tb_gen_code_single(CPUState *cpu, uint64_t pc, uint32_t flags);
+/* tb-cache.c: keeps an uncached TB until the next flush frees it. */
+void tb_retain_uncached_locked(CachedTB *ctb);
+
+/* ---- debug.c ---- */
+
+/* Breakpoints set: TBs end before them, and neither chain nor loop. */
+extern int tcg_breakpoint_count;
+/* Whether cpu must stop before running pc (recording why); the loop
+ * returns EXCP_DEBUG then. */
+bool cpu_debug_stop_check(CPUState *cpu, uint64_t pc);
+/* The WP_* kinds of the watchpoints overlapping a TLB page. */
+int cpu_watchpoint_page_kinds(uint64_t page);
+/* Slow path of an access of kind (WP_READ/WP_WRITE) to a watched page:
+ * a hit records it and restarts the instruction to run it alone. */
+void cpu_watchpoint_check(CPUState *cpu, uint64_t addr, unsigned size, int kind,
+                          uintptr_t retaddr);
+
 /* ---- cpu-exec.c ---- */
 
 /* Calls fn on every CPU under the CPU list lock. */

@@ -15,8 +15,10 @@
 #include <stdlib.h>
 
 #include "accel/tcg/tb-internal.h"
+#include "proteus/debug.h"
 #include "proteus/error.h"
 #include "proteus/log.h"
+#include "plugins/core.h"
 
 #ifdef NDEBUG
 static bool tcg_validate = false;
@@ -104,6 +106,10 @@ void translator_loop(CPUState *cpu, IRContext *ir, TranslationBlock *tb, int max
     db->max_insns = max_insns;
     ops->init_disas_context(db, cpu);
     g_assert(db->max_insns >= 1);
+    /* A single-step TB must not run its instruction twice, and a loop
+     * back to a breakpoint would pass it by. */
+    db->can_loop = db->max_insns > 1 && tcg_breakpoint_count == 0;
+    db->plugin = G_UNLIKELY(plugins_active) ? plugin_gen_current() : NULL;
 
     /* Leave before the first instruction when another thread asked
      * (cpu_exit, an interrupt, an exclusive section): this is what stops a
@@ -118,15 +124,26 @@ void translator_loop(CPUState *cpu, IRContext *ir, TranslationBlock *tb, int max
     if (ops->tb_start) {
         ops->tb_start(db, cpu);
     }
+    if (G_UNLIKELY(db->plugin)) {
+        plugin_gen_tb_start(db);
+    }
     for (;;) {
         db->num_insns++;
         ops->insn_start(db, cpu);
-        ops->translate_insn(db, cpu);
+        if (G_UNLIKELY(db->plugin)) {
+            plugin_gen_insn_before(db);
+            ops->translate_insn(db, cpu);
+            plugin_gen_insn_after(db);
+        } else {
+            ops->translate_insn(db, cpu);
+        }
         if (db->is_jmp != DISAS_NEXT) {
             break;
         }
         if (db->num_insns >= db->max_insns ||
-            ((db->pc_next ^ db->pc_first) & TB_PAGE_MASK) != 0) {
+            ((db->pc_next ^ db->pc_first) & TB_PAGE_MASK) != 0 ||
+            G_UNLIKELY(cpu_breakpoint_at(db->pc_next))) {
+            /* a breakpoint starts a TB, where the exec loop checks it */
             db->is_jmp = DISAS_TOO_MANY;
             break;
         }
@@ -254,12 +271,16 @@ static void tb_record_first_insn(IRContext *ir, CachedTB *ctb)
 }
 
 /* Frontend to IR, checked and optimized; tb_lock held. */
-static void tb_translate_ir(CPUState *cpu, IRContext *ir, CachedTB *ctb)
+static void tb_translate_ir(CPUState *cpu, IRContext *ir, CachedTB *ctb, int max_insns)
 {
     TranslationBlock *tb = &ctb->tb;
 
     ir_reset(ir);
-    cpu->cc->translate_code(cpu, ir, tb, TB_MAX_INSNS);
+    if (G_UNLIKELY(plugins_active)) {
+        plugin_gen_tb(cpu, ir, tb, max_insns);
+    } else {
+        cpu->cc->translate_code(cpu, ir, tb, max_insns);
+    }
     g_assert(tb->icount > 0);
     tb_record_first_insn(ir, ctb);
 
@@ -280,17 +301,21 @@ static void tb_translate_ir(CPUState *cpu, IRContext *ir, CachedTB *ctb)
     }
 }
 
-TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint32_t flags)
+/* Translates (pc, flags) (max_insns 1: a single-step TB, never cached);
+ * a cached TB is found again if another thread just made it. */
+static TranslationBlock *tb_gen_code_n(CPUState *cpu, uint64_t pc, uint32_t flags,
+                                       int max_insns)
 {
     ThreadIR *t = thread_ir();
     IRContext *ir = thread_ir_context(t, cpu->cc);
     unsigned failed_after_flush = 0;
     TranslationBlock *found;
     CachedTB *ctb;
+    bool cached = max_insns > 1;
 
     g_mutex_lock(&tb_lock);
     for (;;) {
-        found = tb_lookup_locked(pc, flags);
+        found = cached ? tb_lookup_locked(pc, flags) : NULL;
         if (found) {
             /* another thread translated it while we waited for the lock */
             g_mutex_unlock(&tb_lock);
@@ -305,7 +330,7 @@ TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint32_t flags)
 
         ctb = tb_alloc_locked(pc, flags);
         t->translating = ctb;
-        tb_translate_ir(cpu, ir, ctb);
+        tb_translate_ir(cpu, ir, ctb, max_insns);
         t->translating = NULL;
 
         if (tcg_cur_backend->gen_code(ir, &ctb->tb)) {
@@ -321,12 +346,26 @@ TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint32_t flags)
         g_mutex_lock(&tb_lock);
     }
 
-    tb_insert_locked(ctb);
+    if (cached) {
+        tb_insert_locked(ctb);
+    } else {
+        tb_retain_uncached_locked(ctb);
+    }
     tb_global_stats.tbs_translated++;
     tb_global_stats.insns_translated += ctb->tb.icount;
     tb_global_stats.host_bytes += ctb->tb.host_size;
     g_mutex_unlock(&tb_lock);
     return &ctb->tb;
+}
+
+TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint32_t flags)
+{
+    return tb_gen_code_n(cpu, pc, flags, TB_MAX_INSNS);
+}
+
+TranslationBlock *tb_gen_code_single(CPUState *cpu, uint64_t pc, uint32_t flags)
+{
+    return tb_gen_code_n(cpu, pc, flags, 1);
 }
 
 bool tb_gen_code_cancel(void)
@@ -345,11 +384,18 @@ bool tb_gen_code_cancel(void)
 
 void tb_flush_exclusive(CPUState *cpu)
 {
-    start_exclusive(cpu);
+    /* (already exclusive, e.g. a user-mode debugger stopped every thread) */
+    bool nested = cpu_in_exclusive();
+
+    if (!nested) {
+        start_exclusive(cpu);
+    }
     g_mutex_lock(&tb_lock);
     tb_flush_all_locked();
     g_mutex_unlock(&tb_lock);
-    end_exclusive(cpu);
+    if (!nested) {
+        end_exclusive(cpu);
+    }
 }
 
 void tb_flush(CPUState *cpu)

@@ -84,6 +84,14 @@ struct CPUClass {
     int (*gdb_read_register)(CPUState *cpu, GByteArray *buf, int reg);
     int (*gdb_write_register)(CPUState *cpu, const uint8_t *mem, int reg);
     int gdb_num_core_regs;
+    /* The target description document annex ("target.xml", or a file it
+     * includes) for gdb's qXfer:features:read; NULL: no such annex. The
+     * text stays valid for the life of the process. */
+    const char *(*gdb_get_xml)(CPUState *cpu, const char *annex);
+    /* One instruction at pc (avail bytes there) as text into buf; returns
+     * its length, 0 if avail is too short. For plugins and logs. */
+    unsigned (*disas_insn)(uint64_t pc, const uint8_t *bytes, unsigned avail, char *buf,
+                           size_t len);
     /* Registers, human-readable (-d cpu, "info registers"); flags reserved. */
     void (*dump_state)(CPUState *cpu, FILE *out, int flags);
 
@@ -148,6 +156,17 @@ struct CPUState {
     bool running;                  /* inside cpu_exec(), see start_exclusive() */
     CPUExecStats stats;
 
+    /* The debugger's state (accel/tcg/debug.c, proteus/debug.h); the
+     * CPU's own thread, or anyone while it is stopped. */
+    bool singlestep;               /* cpu_single_step() */
+    bool watch_step;               /* a watchpoint hit: finish that instruction, then stop */
+    bool step_done;                /* the stepped instruction ran: stop before the next */
+    bool bp_skip;                  /* resuming: do not stop at bp_skip_pc again at once */
+    uint64_t bp_skip_pc;
+    int debug_reason;              /* CPUDebugReason of the last EXCP_DEBUG */
+    int debug_kind;                /* ... the watchpoint's kind */
+    uint64_t debug_addr, debug_len;
+
     /* Softmmu: read by generated code at offsetof(CPUState, tlb) from env;
      * cpu_state_init leaves it zeroed, so call tlb_flush before use. */
     CPUTLB tlb;
@@ -206,5 +225,7 @@ G_NORETURN void cpu_loop_exit(CPUState *cpu);
  */
 void start_exclusive(CPUState *cpu);
 void end_exclusive(CPUState *cpu);
+/* Whether this thread is inside an exclusive section. */
+bool cpu_in_exclusive(void);
 
 #endif

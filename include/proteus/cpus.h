@@ -36,6 +36,22 @@ int cpus_count(void);
 void cpus_set_reset_hook(CPUState *cpu, void (*hook)(CPUState *cpu, void *opaque),
                          void *opaque);
 
+/*
+ * How a vCPU thread runs guest code: TCG's cpu_exec() by default; an
+ * accelerator that runs guests on the hardware (KVM) installs its own
+ * before cpus_start(). exec returns like cpu_exec() (EXCP_INTERRUPT after
+ * a kick, EXCP_HLT when halted, EXCP_DEBUG); thread_init runs once on
+ * each vCPU thread before its first exec (may be NULL); kick, after
+ * cpu_exit(cpu) from any thread, must make a running exec return soon
+ * (NULL: cpu_exit is enough, as for TCG).
+ */
+typedef struct CpusAccelOps {
+    void (*thread_init)(CPUState *cpu);
+    int (*exec)(CPUState *cpu);
+    void (*kick)(CPUState *cpu);
+} CpusAccelOps;
+void cpus_set_accel_ops(const CpusAccelOps *ops);
+
 /* -accel tcg,thread=single: one host thread runs every vCPU in turn, each
  * for up to 10 ms (or until it halts). Before cpus_start(). */
 void cpus_set_single_thread(bool single);
@@ -47,6 +63,16 @@ void cpus_start(bool start_paused);
 void cpus_pause(void);
 void cpus_resume(void);
 bool cpus_running(void);
+/*
+ * The debugger (gdbstub). The handler is called on a vCPU's thread,
+ * without the BQL or any cpus lock, when cpu_exec() returned EXCP_DEBUG
+ * (proteus/debug.h says why); that CPU stays stopped until cpus_resume()
+ * or cpus_resume_only(). NULL: the CPU just stays stopped.
+ */
+void cpus_set_debug_handler(void (*handler)(CPUState *cpu));
+/* After cpus_pause(): lets only cpu run (a single step), the others stay
+ * stopped; the next cpus_pause() stops it again, cpus_resume() lets all go. */
+void cpus_resume_only(CPUState *cpu);
 /* Stops and joins the vCPU threads (at exit). */
 void cpus_stop(void);
 
@@ -67,8 +93,11 @@ void cpus_stop(void);
 void cpus_poll_idle(bool idle);         /* from an MMIO handler (BQL held) */
 void cpus_poll_wakeup(void);            /* any thread */
 
-/* Requests from the guest (any thread). */
+/* Requests from the guest (any thread); each is also a proteus/runstate.h
+ * event (SHUTDOWN, RESET) with a guest cause. */
 void system_shutdown_request(int status);   /* the process exits with status */
 void system_reset_request(void);            /* machine_reset, then every CPU */
+/* The power button (BQL held): the POWERDOWN event and the board's handler. */
+void system_powerdown_request(void);
 
 #endif

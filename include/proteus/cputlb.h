@@ -75,6 +75,20 @@ typedef struct CPUTLB {
  */
 void tlb_set_page(CPUState *cpu, uint64_t vaddr, uint64_t paddr, int prot,
                   unsigned mmu_idx);
+/*
+ * User mode, once watchpoints put guest memory on the softmmu model
+ * (proteus/debug.h): installs vaddr's page as the host memory at host (the
+ * page's start) with prot; there is no physical address behind it.
+ */
+void tlb_set_page_host(CPUState *cpu, uint64_t vaddr, void *host, int prot,
+                       unsigned mmu_idx);
+/*
+ * The guest-physical address vaddr's page has in cpu's TLB for mmu_idx
+ * (the entry a load or, with store, a store used), and whether it is a
+ * device's; false if the TLB holds no such entry. For plugins.
+ */
+bool tlb_lookup_phys(CPUState *cpu, uint64_t vaddr, unsigned mmu_idx, bool store,
+                     uint64_t *paddr, bool *is_io);
 /* Forgets every entry / the entries of vaddr's page, in every MMU index. */
 void tlb_flush(CPUState *cpu);
 void tlb_flush_page(CPUState *cpu, uint64_t vaddr);

@@ -191,12 +191,20 @@ static inline uint64_t ir_exit_value(const void *tb, unsigned slot)
  * A translation context: one per translating thread, reused for every TB.
  * Globals and env persist across ir_reset(); everything else is per TB.
  */
+#define IR_MEM_HOOK_LOAD  1
+#define IR_MEM_HOOK_STORE 2
+
 typedef struct IRContext {
     GArray *temps;            /* IRTemp */
     guint nb_globals;         /* temps[0] is env; then the globals */
     GArray *ops;              /* IROp */
     guint nb_labels;
     GHashTable *consts;       /* (type, value) -> temp index, per TB */
+    /* Instrumentation: called right after each guest memory access op is
+     * emitted, with a copy of its address and IR_MEM_HOOK_* kinds. */
+    void (*mem_hook)(struct IRContext *ctx, IRv64 addr, MemOp mop, unsigned mmu,
+                     unsigned kinds, void *opaque);
+    void *mem_hook_opaque;
     /* The frontend's per-arch insn_start words are in c1..c2. */
 } IRContext;
 

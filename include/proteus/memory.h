@@ -178,6 +178,9 @@ void address_space_destroy(AddressSpace *as);
 /* The whole system bus; created on first use with a 2^64 container as root. */
 AddressSpace *address_space_memory(void);
 MemoryRegion *get_system_memory(void);
+/* The I/O port space (x86 IN/OUT): 64 KiB, created on first use. */
+AddressSpace *address_space_io(void);
+MemoryRegion *get_system_io(void);
 
 /* buf holds guest-order bytes. RAM is copied; MMIO is split into accesses of
  * the largest size the region accepts at each alignment. Writes to ROM are

@@ -53,6 +53,8 @@ typedef struct DisasContextBase {
     int num_insns;              /* translated so far, counting the current one */
     int max_insns;
     IRLabel top_label;          /* at the very start of the TB, before the exit check */
+    bool can_loop;              /* in-TB loops allowed (not with a debugger's breakpoints) */
+    void *plugin;               /* instrumentation in progress (plugins/core.h), or NULL */
 } DisasContextBase;
 
 typedef struct TranslatorOps {
@@ -74,6 +76,18 @@ typedef struct TranslatorOps {
     void (*disas_log)(const DisasContextBase *db, CPUState *cpu, FILE *out);
 } TranslatorOps;
 
+/*
+ * Frontends: the bytes of the instruction being translated, once fetched
+ * (plugins show them). Costs a test when no plugin is loaded.
+ */
+void plugin_gen_insn_bytes(DisasContextBase *db, const void *bytes, unsigned len);
+static inline void translator_insn_bytes(DisasContextBase *db, const void *bytes, unsigned len)
+{
+    if (G_UNLIKELY(db->plugin)) {
+        plugin_gen_insn_bytes(db, bytes, len);
+    }
+}
+
 /* Translates one TB with ops; db is the arch's DisasContext's base. */
 void translator_loop(CPUState *cpu, IRContext *ir, TranslationBlock *tb, int max_insns,
                      const TranslatorOps *ops, DisasContextBase *db);
@@ -92,7 +106,7 @@ static inline bool translator_use_goto_tb(const DisasContextBase *db, uint64_t d
  */
 static inline bool translator_can_loop(const DisasContextBase *db, uint64_t dest)
 {
-    return dest == db->pc_first;
+    return db->can_loop && dest == db->pc_first;
 }
 static inline void translator_gen_loop(DisasContextBase *db)
 {

@@ -9,6 +9,7 @@
 #include "proteus/error.h"
 #include "proteus/options.h"
 #include "target/riscv/cpu.h"
+#include "target/riscv/gdbstub.h"
 #include "target/riscv/translate.h"
 
 const RiscvExtInfo riscv_ext_info[RISCV_EXT_COUNT] = {
@@ -258,6 +259,7 @@ const CPUClass riscv64_cpu_class = {
     .set_pc = riscv_set_pc,
     .get_pc = riscv_get_pc,
     .dump_state = riscv_dump_state,
+    .disas_insn = riscv_disas,
     .init_ir_globals = riscv_translate_init_globals,
     .translate_code = riscv_translate_code,
     .exec_interrupt = riscv_cpu_exec_interrupt,
@@ -265,6 +267,10 @@ const CPUClass riscv64_cpu_class = {
     .tlb_fill = riscv_cpu_tlb_fill,
     .do_transaction_failed = riscv_cpu_do_transaction_failed,
     .get_phys_page_debug = riscv_cpu_get_phys_page_debug,
+    .gdb_read_register = riscv_gdb_read_register,
+    .gdb_write_register = riscv_gdb_write_register,
+    .gdb_num_core_regs = RISCV_GDB_NUM_CORE_REGS,
+    .gdb_get_xml = riscv_gdb_get_xml,
 };
 
 RiscvCPU *riscv_cpu_new(uint32_t exts)

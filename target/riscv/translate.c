@@ -317,9 +317,16 @@ static void riscv_insn_start(DisasContextBase *db, CPUState *cs)
  * in fetch_fault: a page fault from the page walk, else an access fault
  * (PMP, or not RAM).
  */
+/* System mode fetches through the MMU. (User mode may use the softmmu
+ * model for data, under a debugger's watchpoints, never for code.) */
+static bool riscv_fetch_via_tlb(void)
+{
+    return ir_mem_model == IR_MEM_SOFTMMU && !translator_user_code_ok;
+}
+
 static bool riscv_fetch(CPUState *cs, uint64_t pc, unsigned len, uint8_t *out)
 {
-    if (ir_mem_model == IR_MEM_SOFTMMU) {
+    if (riscv_fetch_via_tlb()) {
         RiscvCPU *cpu = riscv_cpu(cs);
         const uint8_t *p;
 
@@ -346,7 +353,7 @@ static void riscv_fetch_fault(DisasContext *ctx, CPUState *cs, uint64_t addr)
 
         cpu->badaddr = addr;
         cpu->pc = ctx->base.pc_next;
-        cs->exception_index = ir_mem_model == IR_MEM_SOFTMMU ? cpu->fetch_fault
+        cs->exception_index = riscv_fetch_via_tlb() ? cpu->fetch_fault
                                                              : RISCV_EXCP_INST_PAGE_FAULT;
         cpu_loop_exit(cs);
     }
@@ -383,6 +390,7 @@ static void riscv_translate_insn(DisasContextBase *db, CPUState *cs)
     }
     ctx->pc_succ = pc + ctx->ilen;
     db->pc_next = ctx->pc_succ;
+    translator_insn_bytes(db, bytes, ctx->ilen);
 
     if (ctx->ilen == 4) {
         for (size_t i = 0; !ok && i < G_N_ELEMENTS(decoders32); i++) {

@@ -1,0 +1,351 @@
+/*
+ * A bare-metal x86 guest for -M microvm -accel kvm, built as a 64 KiB
+ * firmware image for the top of the first 4 GiB (linked at 0xffff0000,
+ * the reset vector in its last 16 bytes). Its steps, each announced on
+ * the UART (I/O port 0x3f8) once it passed:
+ *
+ *   1 "real mode"       running from the reset vector
+ *   2 "protected mode"  a flat GDT, CR0.PE, a far jump
+ *     "reset ok"        the first time, it leaves a mark in RAM and resets
+ *                       the machine through port 0xcf9 (bit 2); RAM
+ *                       survives the reset, so the second time it goes on
+ *   3 "long mode"       identity-mapped 4 GiB (2 MiB pages), EFER.LME, CR0.PG
+ *   4 "mmio ok"         a second ns16550a at MMIO 0xfe001000 (-device
+ *                       ns16550a,addr=0xfe001000): its scratch register
+ *                       keeps what is written, through KVM_EXIT_MMIO
+ *   5 "fw_cfg ok"       the fw_cfg DMA interface reads the signature into RAM
+ *   6 "pit ok"          three PIT interrupts (IRQ 0, through the in-kernel
+ *                       8259 and the local APIC's LINT0) wake HLT
+ *   7 "ap ok"           CPU 1 (-smp 2), started with INIT and SIPI through
+ *                       the local APIC, runs a real-mode trampoline
+ *
+ * Then it writes 0x10 to isa-debug-exit (port 0xf4): exit status 33. A
+ * step that fails writes its number instead (status 2n+1); an unexpected
+ * exception writes 0x3f (status 127).
+ */
+
+    .equ    UART, 0x3f8
+    .equ    DEBUG_EXIT, 0xf4
+    .equ    MMIO_UART, 0xfe001000
+    .equ    LAPIC, 0xfee00000
+    .equ    FW_CFG_DMA, 0x514
+
+    .equ    PML4, 0x1000   /* then PDPT at 0x2000, PDs at 0x3000-0x6fff */
+    .equ    IDT, 0x8000   /* 256 gates of 16 bytes */
+    .equ    TRAMPOLINE, 0x10000   /* the AP's start: SIPI vector 0x10 */
+    .equ    AP_FLAG, 0x11000
+    .equ    TICKS, 0x11004
+    .equ    RESET_MARK, 0x11008
+    .equ    RESET_PORT, 0xcf9
+    .equ    DMA_DESC, 0x12000
+    .equ    DMA_BUF, 0x12100
+    .equ    STACK_TOP, 0x80000
+
+    .equ    EXIT_OK, 0x10
+    .equ    EXIT_EXCEPTION, 0x3f
+
+    .section .text
+    .globl start16
+
+/* ---- real mode: CS base 0xffff0000 ---- */
+    .code16
+start16:
+    cli
+    mov     $(msg_real - start16), %si
+1:  movb    %cs:(%si), %al
+    test    %al, %al
+    jz      2f
+    mov     $UART, %dx
+    outb    %al, %dx
+    inc     %si
+    jmp     1b
+2:  lgdtl   %cs:(gdtr - start16)
+    mov     %cr0, %eax
+    or      $1, %eax
+    mov     %eax, %cr0
+    ljmpl   $0x08, $start32
+
+/* ---- protected mode: flat 4 GiB segments ---- */
+    .code32
+start32:
+    mov     $0x10, %ax
+    mov     %ax, %ds
+    mov     %ax, %es
+    mov     %ax, %ss
+    mov     $STACK_TOP, %esp
+    mov     $msg_prot, %esi
+    call    puts32
+    cmpl    $0x600d, RESET_MARK
+    je      2f
+    movl    $0x600d, RESET_MARK
+    mov     $RESET_PORT, %dx
+    mov     $0x06, %al                  /* bit 2: reset the machine */
+    outb    %al, %dx
+1:  hlt                                 /* until the reset */
+    jmp     1b
+2:  mov     $msg_reset, %esi
+    call    puts32
+
+    /* page tables: PML4[0] -> PDPT, PDPT[0..3] -> four PDs of 2 MiB pages */
+    cld
+    mov     $PML4, %edi
+    xor     %eax, %eax
+    mov     $(6 * 4096 / 4), %ecx
+    rep stosl
+    movl    $(PML4 + 0x1000 + 3), PML4
+    mov     $0, %ecx
+3:  mov     %ecx, %eax
+    shl     $12, %eax
+    add     $(PML4 + 0x2000 + 3), %eax
+    mov     %eax, (PML4 + 0x1000)(,%ecx,8)
+    inc     %ecx
+    cmp     $4, %ecx
+    jne     3b
+    /* 2048 PD entries: entry i maps i * 2 MiB (present, writable, large) */
+    mov     $0, %ecx
+4:  mov     %ecx, %eax
+    shl     $21, %eax
+    or      $0x83, %eax
+    mov     %eax, (PML4 + 0x2000)(,%ecx,8)
+    inc     %ecx
+    cmp     $2048, %ecx
+    jne     4b
+
+    mov     %cr4, %eax
+    or      $0x20, %eax                 /* PAE */
+    mov     %eax, %cr4
+    mov     $PML4, %eax
+    mov     %eax, %cr3
+    mov     $0xc0000080, %ecx           /* EFER */
+    rdmsr
+    or      $0x100, %eax                /* LME */
+    wrmsr
+    mov     %cr0, %eax
+    or      $0x80000000, %eax           /* PG */
+    mov     %eax, %cr0
+    ljmpl   $0x18, $start64
+
+puts32:
+    mov     $UART, %dx
+5:  lodsb
+    test    %al, %al
+    jz      6f
+    outb    %al, %dx
+    jmp     5b
+6:  ret
+
+/* ---- long mode ---- */
+    .code64
+start64:
+    mov     $0x10, %ax
+    mov     %ax, %ds
+    mov     %ax, %es
+    mov     %ax, %ss
+    mov     $STACK_TOP, %esp
+    lea     msg_long(%rip), %rsi
+    call    puts64
+    call    setup_idt
+
+    /* 4: MMIO scratch register of the second UART */
+    mov     $MMIO_UART, %ebx
+    movb    $0xa5, 7(%rbx)
+    movb    7(%rbx), %al
+    cmp     $0xa5, %al
+    jne     fail4
+    movb    $0x5a, 7(%rbx)
+    movb    7(%rbx), %al
+    cmp     $0x5a, %al
+    jne     fail4
+    lea     msg_mmio(%rip), %rsi
+    call    puts64
+
+    /* 5: fw_cfg DMA: select item 0 (signature) and read 4 bytes */
+    movl    $0, DMA_BUF
+    movl    $0x0a000000, DMA_DESC       /* be32 control: select 0, read */
+    movl    $0x04000000, DMA_DESC + 4   /* be32 length 4 */
+    movl    $0, DMA_DESC + 8            /* be64 address DMA_BUF */
+    movl    $0x00210100, DMA_DESC + 12  /* = bswap32(DMA_BUF) */
+    mov     $FW_CFG_DMA, %dx
+    xor     %eax, %eax
+    outl    %eax, %dx                   /* high half: 0 */
+    add     $4, %dx
+    mov     $0x00200100, %eax           /* bswap32(DMA_DESC) */
+    outl    %eax, %dx
+    cmpl    $0, DMA_DESC                /* control cleared: done, no error */
+    jne     fail5
+    cmpl    $0x554d4551, DMA_BUF        /* "QEMU" */
+    jne     fail5
+    lea     msg_fwcfg(%rip), %rsi
+    call    puts64
+
+    /* 6: PIT interrupts through the 8259 to LINT0 (ExtINT) */
+    mov     $LAPIC, %ebx
+    orl     $0x100, 0xf0(%rbx)          /* SVR: APIC enabled */
+    movl    $0x700, 0x350(%rbx)         /* LVT LINT0: ExtINT, unmasked */
+    mov     $0x11, %al                  /* ICW1: edge, cascade, ICW4 */
+    outb    %al, $0x20
+    outb    %al, $0xa0
+    mov     $0x20, %al                  /* ICW2: vectors 0x20.. and 0x28.. */
+    outb    %al, $0x21
+    mov     $0x28, %al
+    outb    %al, $0xa1
+    mov     $0x04, %al                  /* ICW3 */
+    outb    %al, $0x21
+    mov     $0x02, %al
+    outb    %al, $0xa1
+    mov     $0x01, %al                  /* ICW4: 8086 mode */
+    outb    %al, $0x21
+    outb    %al, $0xa1
+    mov     $0xfe, %al                  /* only IRQ 0 */
+    outb    %al, $0x21
+    mov     $0xff, %al
+    outb    %al, $0xa1
+    mov     $0x34, %al                  /* channel 0, lo/hi, mode 2 */
+    outb    %al, $0x43
+    mov     $(11932 & 0xff), %al        /* ~100 Hz */
+    outb    %al, $0x40
+    mov     $(11932 >> 8), %al
+    outb    %al, $0x40
+    movl    $0, TICKS
+    sti
+7:  hlt
+    cmpl    $3, TICKS
+    jb      7b
+    cli
+    mov     $0xff, %al                  /* mask the PIC again */
+    outb    %al, $0x21
+    lea     msg_pit(%rip), %rsi
+    call    puts64
+
+    /* 7: the AP, if there is one (-smp 2) */
+    lea     trampoline(%rip), %rsi
+    mov     $TRAMPOLINE, %edi
+    mov     $(trampoline_end - trampoline), %ecx
+    rep movsb
+    movl    $0, AP_FLAG
+    movl    $0x01000000, 0x310(%rbx)    /* ICR high: APIC id 1 */
+    movl    $0x00004500, 0x300(%rbx)    /* INIT, assert */
+    call    delay
+    movl    $(0x00004600 | (TRAMPOLINE >> 12)), 0x300(%rbx)    /* SIPI */
+    mov     $1000000000, %ecx
+8:  cmpl    $0x600d, AP_FLAG
+    je      9f
+    loop    8b
+    jmp     fail7
+9:  lea     msg_ap(%rip), %rsi
+    call    puts64
+
+    mov     $EXIT_OK, %al
+    outb    %al, $DEBUG_EXIT
+    jmp     halt_forever
+
+fail4:
+    mov     $4, %al
+    jmp     fail
+fail5:
+    mov     $5, %al
+    jmp     fail
+fail7:
+    mov     $7, %al
+fail:
+    outb    %al, $DEBUG_EXIT
+halt_forever:
+    cli
+    hlt
+    jmp     halt_forever
+
+delay:
+    mov     $1000000, %ecx
+10: loop    10b
+    ret
+
+puts64:
+    mov     $UART, %dx
+11: lodsb
+    test    %al, %al
+    jz      12f
+    outb    %al, %dx
+    jmp     11b
+12: ret
+
+/* Every vector to unexpected_isr, vector 0x20 to timer_isr. */
+setup_idt:
+    lea     unexpected_isr(%rip), %rax
+    mov     $IDT, %edi
+    mov     $256, %ecx
+13: call    set_gate
+    add     $16, %edi
+    loop    13b
+    lea     timer_isr(%rip), %rax
+    mov     $(IDT + 0x20 * 16), %edi
+    call    set_gate
+    lidt    idtr(%rip)
+    ret
+
+/* The interrupt gate at rdi to handler rax, code segment 0x18. */
+set_gate:
+    mov     %ax, (%rdi)
+    movw    $0x18, 2(%rdi)
+    movw    $0x8e00, 4(%rdi)
+    mov     %rax, %rdx
+    shr     $16, %rdx
+    mov     %dx, 6(%rdi)
+    shr     $16, %rdx
+    mov     %edx, 8(%rdi)
+    movl    $0, 12(%rdi)
+    ret
+
+timer_isr:
+    push    %rax
+    incl    TICKS
+    mov     $0x20, %al                  /* EOI to the master 8259 */
+    outb    %al, $0x20
+    pop     %rax
+    iretq
+
+unexpected_isr:
+    mov     $EXIT_EXCEPTION, %al
+    outb    %al, $DEBUG_EXIT
+    jmp     halt_forever
+
+/* ---- the AP's trampoline, copied to TRAMPOLINE (real mode, CS = 0x1000) ---- */
+    .code16
+trampoline:
+    cli
+    mov     $(TRAMPOLINE >> 4), %ax     /* DS base = TRAMPOLINE */
+    mov     %ax, %ds
+    movl    $0x600d, (AP_FLAG - TRAMPOLINE)
+14: hlt
+    jmp     14b
+trampoline_end:
+
+/* ---- data ---- */
+    .balign 8
+gdt:
+    .quad   0                           /* null */
+    .quad   0x00cf9a000000ffff          /* 0x08: 32-bit code, flat */
+    .quad   0x00cf92000000ffff          /* 0x10: data, flat */
+    .quad   0x00af9a000000ffff          /* 0x18: 64-bit code */
+gdt_end:
+gdtr:
+    .word   gdt_end - gdt - 1
+    .long   gdt
+idtr:
+    .word   256 * 16 - 1
+    .quad   IDT
+
+msg_real:   .asciz "real mode\n"
+msg_prot:   .asciz "protected mode\n"
+msg_reset:  .asciz "reset ok\n"
+msg_long:   .asciz "long mode\n"
+msg_mmio:   .asciz "mmio ok\n"
+msg_fwcfg:  .asciz "fw_cfg ok\n"
+msg_pit:    .asciz "pit ok\n"
+msg_ap:     .asciz "ap ok\n"
+
+/* ---- the reset vector: 0xfffffff0 ---- */
+    .code16
+    .org    0xfff0
+reset:
+    jmp     start16
+    .org    0x10000
