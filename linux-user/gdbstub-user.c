@@ -36,6 +36,7 @@
 
 #include "linux-user/gdbstub-user.h"
 #include "linux-user/signal-proc.h"
+#include "proteus/debug.h"
 #include "proteus/error.h"
 #include "proteus/gdbstub.h"
 
@@ -271,22 +272,14 @@ static int64_t gdb_thread_id(void *opaque, CPUState *cpu)
 static bool gdb_read_memory(void *opaque, CPUState *cpu, uint64_t addr, uint8_t *buf,
                             size_t len)
 {
-    if (!guest_range_mapped(addr, len, GUEST_PAGE_READ)) {
-        return false;
-    }
-    memcpy(buf, g2h(addr), len);
-    return true;
+    return cpu_memory_rw_debug(cpu, addr, buf, len, false);
 }
 
 static bool gdb_write_memory(void *opaque, CPUState *cpu, uint64_t addr,
                              const uint8_t *buf, size_t len)
 {
     /* also makes code pages writable and drops their translations */
-    if (!guest_range_mapped(addr, len, GUEST_PAGE_WRITE)) {
-        return false;
-    }
-    memcpy(g2h(addr), buf, len);
-    return true;
+    return cpu_memory_rw_debug(cpu, addr, (uint8_t *)buf, len, true);
 }
 
 static void gdb_resume(void *opaque, const GdbResume *r)

@@ -23,6 +23,7 @@
 
 #include "proteus/chardev.h"
 #include "proteus/cpus.h"
+#include "proteus/debug.h"
 #include "proteus/error.h"
 #include "proteus/gdbstub.h"
 #include "proteus/main-loop.h"
@@ -68,61 +69,19 @@ static char *gdb_thread_extra_info(void *opaque, CPUState *cpu)
     return g_strdup_printf("hart %d%s", cpu->cpu_index, halted ? " (halted)" : "");
 }
 
-/* Reads or writes [addr, addr + len) of one guest page as cpu sees it. */
-static bool access_page(CPUState *cpu, uint64_t addr, uint8_t *buf, size_t len, bool write)
-{
-    AddressSpace *as = address_space_memory();
-    uint64_t page = cpu->cc->get_phys_page_debug(cpu, addr & TLB_PAGE_MASK);
-    hwaddr paddr, xlat, plen;
-
-    if (page == UINT64_MAX) {
-        return false;
-    }
-    paddr = page | (addr & ~TLB_PAGE_MASK);
-    /* every part must be decoded: an unassigned access would be logged */
-    for (hwaddr done = 0; done < len; done += plen) {
-        plen = len - done;
-        if (!address_space_translate(as, paddr + done, &xlat, &plen) || plen == 0) {
-            return false;
-        }
-    }
-    if (write) {
-        return address_space_write(as, paddr, buf, len) == MEMTX_OK;
-    }
-    return address_space_read(as, paddr, buf, len) == MEMTX_OK;
-}
-
-static bool access_memory(CPUState *cpu, uint64_t addr, uint8_t *buf, size_t len,
-                          bool write)
-{
-    if (!cpu || !cpu->cc->get_phys_page_debug) {
-        return false;
-    }
-    while (len) {
-        size_t chunk = MIN(len, TLB_PAGE_SIZE - (addr & ~TLB_PAGE_MASK));
-
-        if (!access_page(cpu, addr, buf, chunk, write)) {
-            return false;
-        }
-        addr += chunk;
-        buf += chunk;
-        len -= chunk;
-    }
-    return true;
-}
-
 static bool gdb_read_memory(void *opaque, CPUState *cpu, uint64_t addr, uint8_t *buf,
                             size_t len)
 {
-    return access_memory(cpu, addr, buf, len, false);
+    return cpu && cpu_memory_rw_debug(cpu, addr, buf, len, false);
 }
 
 static bool gdb_write_memory(void *opaque, CPUState *cpu, uint64_t addr,
                              const uint8_t *buf, size_t len)
 {
-    bool ok = access_memory(cpu, addr, (uint8_t *)buf, len, true);
+    bool ok = cpu && cpu_memory_rw_debug(cpu, addr, (uint8_t *)buf, len, true);
 
-    /* the bytes may be code: the CPUs are paused, so drop every TB */
+    /* the bytes may be code, also under other virtual addresses: the CPUs
+     * are paused, so drop every TB */
     tb_flush(NULL);
     return ok;
 }

@@ -198,11 +198,20 @@ static bool memory_rw_pages(CPUState *cpu, uint64_t vaddr, void *buf, size_t len
         uint64_t page = vaddr & TLB_PAGE_MASK;
         size_t n = MIN(len, page + TLB_PAGE_SIZE - vaddr);
         uint64_t ppage = cpu->cc->get_phys_page_debug(cpu, page);
-        hwaddr pa = ppage + (vaddr - page);
+        hwaddr pa = ppage + (vaddr - page), xlat, plen;
         MemTxResult r;
 
         if (ppage == (uint64_t)-1) {
             return false;
+        }
+        /* every byte must be decoded: an access to nothing would be logged
+         * as the guest's error */
+        for (hwaddr done = 0; done < n; done += plen) {
+            plen = n - done;
+            if (!address_space_translate(address_space_memory(), pa + done, &xlat, &plen) ||
+                plen == 0) {
+                return false;
+            }
         }
         r = write ? address_space_write_rom(address_space_memory(), pa, p, n)
                   : address_space_read(address_space_memory(), pa, p, n);

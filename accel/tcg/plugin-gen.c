@@ -50,10 +50,17 @@ struct ProteusInsn {
     GArray *instr;              /* Instr */
 };
 
+/* A counter's address for the running vCPU, computed once per TB pass. */
+typedef struct EntryAddr {
+    ProteusU64 entry;
+    IRv64 addr;                 /* a TB-lifetime temp */
+} EntryAddr;
+
 struct ProteusTB {
     uint64_t vaddr;
     GPtrArray *insns;           /* ProteusInsn * */
     GArray *instr;              /* Instr: before the TB */
+    GArray *addrs;              /* EntryAddr: the second pass's counters */
     bool injecting;             /* second pass */
     bool wanted;                /* some instrumentation was registered */
     ProteusInsn *cur;           /* the instruction being translated (second pass) */
@@ -222,13 +229,13 @@ static IRv64 const64(IRContext *ir, uint64_t v)
     return ir_const_i64(ir, (int64_t)v);
 }
 
-/* The running vCPU's element of entry: base + cpu_index * size. */
-static IRv64 gen_entry_addr(IRContext *ir, ProteusU64 entry)
+/* Computes the running vCPU's element of entry, base + cpu_index * size,
+ * into addr. */
+static void gen_entry_addr_into(IRContext *ir, ProteusU64 entry, IRv64 addr)
 {
     size_t size;
     uintptr_t base = plugin_u64_base(entry, &size);
     IRv32 index = ir_temp_new_i32(ir);
-    IRv64 addr = ir_temp_new_i64(ir);
 
     ir_ld_i32(ir, index, ir_env(ir), offsetof(CPUState, cpu_index));
     ir_extu_i32_i64(ir, addr, index);
@@ -238,7 +245,52 @@ static IRv64 gen_entry_addr(IRContext *ir, ProteusU64 entry)
         ir_mul_i64(ir, addr, addr, const64(ir, size));
     }
     ir_addi_i64(ir, addr, addr, (int64_t)base);
+}
+
+static bool entry_equal(ProteusU64 a, ProteusU64 b)
+{
+    return a.score == b.score && a.offset == b.offset;
+}
+
+/* entry's address: the one the TB's start computed, else computed here. */
+static IRv64 gen_entry_addr(IRContext *ir, ProteusU64 entry)
+{
+    IRv64 addr;
+
+    for (guint i = 0; gen_tb && i < gen_tb->addrs->len; i++) {
+        const EntryAddr *e = &g_array_index(gen_tb->addrs, EntryAddr, i);
+
+        if (entry_equal(e->entry, entry)) {
+            return e->addr;
+        }
+    }
+    addr = ir_temp_new_i64(ir);
+    gen_entry_addr_into(ir, entry, addr);
     return addr;
+}
+
+/* At the TB's start: the address of every counter its inline operations
+ * use, once, instead of before each instruction. */
+static void gen_entry_addrs(IRContext *ir, ProteusTB *tb, GArray *list)
+{
+    for (guint i = 0; i < list->len; i++) {
+        const Instr *in = &g_array_index(list, Instr, i);
+        EntryAddr e = { .entry = in->entry };
+        bool known = false;
+
+        if (in->kind != INSTR_INLINE && in->kind != INSTR_COND_CB &&
+            in->kind != INSTR_MEM_INLINE) {
+            continue;
+        }
+        for (guint j = 0; j < tb->addrs->len && !known; j++) {
+            known = entry_equal(g_array_index(tb->addrs, EntryAddr, j).entry, in->entry);
+        }
+        if (!known) {
+            e.addr = ir_temp_tb_i64(ir);
+            gen_entry_addr_into(ir, in->entry, e.addr);
+            g_array_append_val(tb->addrs, e);
+        }
+    }
 }
 
 static void gen_inline(IRContext *ir, const Instr *in)
@@ -375,9 +427,15 @@ void plugin_gen_tb_start(DisasContextBase *db)
 {
     ProteusTB *tb = db->plugin;
 
-    if (tb->injecting) {
-        gen_exec_list(db->ir, tb->instr);
+    if (!tb->injecting) {
+        return;
     }
+    g_array_set_size(tb->addrs, 0);
+    gen_entry_addrs(db->ir, tb, tb->instr);
+    for (guint i = 0; i < tb->insns->len; i++) {
+        gen_entry_addrs(db->ir, tb, ((ProteusInsn *)g_ptr_array_index(tb->insns, i))->instr);
+    }
+    gen_exec_list(db->ir, tb->instr);
 }
 
 void plugin_gen_insn_before(DisasContextBase *db)
@@ -447,18 +505,35 @@ static void insn_free(gpointer p)
     g_free(insn);
 }
 
+static void gen_tb_free(gpointer p)
+{
+    ProteusTB *tb = p;
+
+    g_ptr_array_free(tb->insns, TRUE);
+    g_array_free(tb->instr, TRUE);
+    g_array_free(tb->addrs, TRUE);
+    g_free(tb);
+}
+
+/* Frees a thread's ProteusTB when the thread ends. */
+static GPrivate gen_tb_key = G_PRIVATE_INIT(gen_tb_free);
+
 static ProteusTB *gen_tb_begin(uint64_t vaddr)
 {
     ProteusTB *tb = gen_tb;
 
-    /* reused: a raise out of the frontend never reaches gen_tb_end */
+    /* one per thread, reused: a raise out of the frontend may leave it
+     * half-filled, and the next translation starts it afresh */
     if (!tb) {
         tb = gen_tb = g_new0(ProteusTB, 1);
         tb->insns = g_ptr_array_new_with_free_func(insn_free);
         tb->instr = g_array_new(FALSE, FALSE, sizeof(Instr));
+        tb->addrs = g_array_new(FALSE, FALSE, sizeof(EntryAddr));
+        g_private_set(&gen_tb_key, tb);
     }
     g_ptr_array_set_size(tb->insns, 0);
     g_array_set_size(tb->instr, 0);
+    g_array_set_size(tb->addrs, 0);
     tb->vaddr = vaddr;
     tb->injecting = false;
     tb->wanted = false;

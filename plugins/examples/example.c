@@ -78,7 +78,7 @@ static char *expected_value(const PluginArg *arg)
     case PLUGIN_ARG_STRING:
         break;
     }
-    return g_strdup("a value");
+    return g_strdup("a non-empty value");
 }
 
 static bool parse_value(const PluginArg *arg, const char *value)

@@ -18,24 +18,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import tap  # noqa: E402
+
 TIMEOUT = 10
-
-results = []
-
-
-def point(ok, what, detail=''):
-    results.append(ok)
-    print('%s %d - %s' % ('ok' if ok else 'not ok', len(results), what))
-    if not ok and detail:
-        for line in str(detail).splitlines()[-25:]:
-            print('# ' + line)
-    sys.stdout.flush()
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def connect(family, address):
@@ -97,9 +83,9 @@ def step(what, fn):
     """Runs fn; a test point for whether it returned True without raising."""
     try:
         ok = fn()
-        point(bool(ok), what, '' if ok else 'returned %r' % (ok,))
+        tap.point(bool(ok), what, '' if ok else 'returned %r' % (ok,))
     except Exception as e:  # a failed step must not hide the later ones
-        point(False, what, '%s: %s' % (type(e).__name__, e))
+        tap.point(False, what, '%s: %s' % (type(e).__name__, e))
 
 
 def python_client_steps(qmp_path, qmp_port):
@@ -183,7 +169,7 @@ def socat_steps(qmp_port, hmp_path):
             '(proteus) info status\r\nVM status: running\r\n(proteus) ' in out
 
     if not shutil.which('socat'):
-        point(False, 'socat is installed (scripts/install-deps.sh)')
+        tap.point(False, 'socat is installed (scripts/install-deps.sh)')
         return
     step('socat: raw QMP conversation over tcp', qmp_conversation)
     step('socat: raw HMP conversation over unix', hmp_conversation)
@@ -195,8 +181,8 @@ def main():
     print('1..12')
     with tempfile.TemporaryDirectory() as tmp:
         qmp_path = os.path.join(tmp, 'qmp.sock')
-        qmp_tcp = free_port()
-        qmp_tcp2 = free_port()
+        qmp_tcp = tap.free_port()
+        qmp_tcp2 = tap.free_port()
         hmp_path = os.path.join(tmp, 'hmp.sock')
         argv = [sys.argv[1], '-M', 'virt', '-bios', 'none', '-display', 'none',
                 '-nodefaults',
@@ -221,7 +207,7 @@ def main():
                 status = proc.wait(TIMEOUT)
             except subprocess.TimeoutExpired:
                 status = None
-            point(status == 0, 'the emulator exits with status 0',
+            tap.point(status == 0, 'the emulator exits with status 0',
                   'status %r; stderr: %s' % (status, proc.stderr.read().decode()
                                              if status is not None else ''))
             for c in clients.values():
@@ -230,7 +216,7 @@ def main():
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-    sys.exit(0 if all(results) and len(results) == 12 else 1)
+    sys.exit(0 if tap.all_passed() and len(tap.results) == 12 else 1)
 
 
 if __name__ == '__main__':

@@ -31,19 +31,11 @@ import tempfile
 import time
 import zlib
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import tap  # noqa: E402
+
 UBOOT = '/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin'
 PROMPT = b'=> '
-
-results = []
-
-
-def point(ok, what, detail=''):
-    results.append(ok)
-    print('%s %d - %s' % ('ok' if ok else 'not ok', len(results), what))
-    if not ok and detail:
-        for line in detail.splitlines()[-25:]:
-            print('# ' + line)
-    sys.stdout.flush()
 
 
 class Console:
@@ -160,18 +152,18 @@ def virtio_slots(emulator, uboot):
     con = Console([emulator, '-M', 'virt', '-m', '128M', '-nographic', '-kernel', uboot,
                    '-device', 'virtio-rng-device'])
     boot = con.wait_for(PROMPT, 120)
-    point(boot is not None, 'U-Boot prompt', con.text())
+    tap.point(boot is not None, 'U-Boot prompt', con.text())
     outs = []
     for cmd, wanted in checks:
         out = con.command(cmd) if boot is not None else None
         outs.append(out or b'')
-        point(out is not None and all(w in out for w in wanted), cmd,
+        tap.point(out is not None and all(w in out for w in wanted), cmd,
               (out or b'').decode(errors='replace') or con.text())
     probed = [line for line in outs[-1].splitlines() if slot in line and b'[ + ]' in line]
-    point(len(probed) == 1, 'the first slot is probed ([ + ] in dm tree)')
+    tap.point(len(probed) == 1, 'the first slot is probed ([ + ] in dm tree)')
     status = con.poweroff(send=boot is not None)
-    point(status == 0, 'poweroff ends the process with status 0 (got %s)' % status)
-    return 0 if all(results) else 1
+    tap.point(status == 0, 'poweroff ends the process with status 0 (got %s)' % status)
+    return 0 if tap.all_passed() else 1
 
 
 def line_command(con, line, timeout=30):
@@ -205,13 +197,13 @@ def net_boot(emulator, uboot, net_args, mac, size, tftp_dir, what):
         con.proc.stdin.write(b'\n')
         con.proc.stdin.flush()
         boot = con.wait_for(PROMPT, 120)
-    point(boot is not None, what + ': U-Boot prompt', con.text())
+    tap.point(boot is not None, what + ': U-Boot prompt', con.text())
     for cmd, wanted in checks:
         out = line_command(con, cmd) if boot is not None else None
-        point(out is not None and all(w in out for w in wanted), what + ': ' + cmd,
+        tap.point(out is not None and all(w in out for w in wanted), what + ': ' + cmd,
               (out or b'').decode(errors='replace') or con.text())
     status = con.poweroff(send=boot is not None)
-    point(status == 0, what + ': poweroff ends the process with status 0 (got %s)' % status)
+    tap.point(status == 0, what + ': poweroff ends the process with status 0 (got %s)' % status)
 
 
 def virtio_net(emulator, uboot):
@@ -227,7 +219,7 @@ def virtio_net(emulator, uboot):
         net_boot(emulator, uboot,
                  ['-nic', 'user,model=virtio-net-device,tftp=' + tftp_dir],
                  '52:54:00:12:34:56', 200000, tftp_dir, '-nic')
-    return 0 if all(results) else 1
+    return 0 if tap.all_passed() else 1
 
 
 SECTOR = 512
@@ -270,13 +262,13 @@ def blk_drive_test(emulator, uboot, fmt, image_path, sectors, original):
     con = Console([emulator, '-M', 'virt', '-m', '128M', '-nographic', '-kernel', uboot,
                    '-drive', 'file=%s,if=virtio,format=%s' % (image_path, fmt)])
     boot = con.wait_for(PROMPT, 120)
-    point(boot is not None, '%s: U-Boot prompt' % fmt, con.text())
+    tap.point(boot is not None, '%s: U-Boot prompt' % fmt, con.text())
     for cmd, wanted in checks:
         out = line_command(con, cmd) if boot is not None else None
-        point(out is not None and all(w in out for w in wanted), '%s: %s' % (fmt, cmd),
+        tap.point(out is not None and all(w in out for w in wanted), '%s: %s' % (fmt, cmd),
               (out or b'').decode(errors='replace') or con.text())
     status = con.poweroff(send=boot is not None)
-    point(status == 0, '%s: poweroff ends the process with status 0 (got %s)' % (fmt, status))
+    tap.point(status == 0, '%s: poweroff ends the process with status 0 (got %s)' % (fmt, status))
     return expected
 
 
@@ -303,11 +295,11 @@ def virtio_blk(emulator, img, uboot):
                 got = f.read()
             diff = [i // SECTOR for i in range(0, len(expected), SECTOR)
                     if got[i:i + SECTOR] != expected[i:i + SECTOR]]
-            point(len(got) == len(expected) and not diff,
+            tap.point(len(got) == len(expected) and not diff,
                   '%s: the image holds the written sectors 16-23 and nothing else changed'
                   % fmt, 'size %d (want %d), differing sectors %s'
                   % (len(got), len(expected), diff[:16]))
-    return 0 if all(results) else 1
+    return 0 if tap.all_passed() else 1
 
 
 def main():
@@ -334,17 +326,17 @@ def main():
     print('1..%d' % (2 + len(checks) + 1))
     con = Console([emulator, '-M', 'virt', '-m', '128M', '-nographic', '-kernel', uboot])
     banner = con.wait_for(b'OpenSBI v', 60)
-    point(banner is not None, 'OpenSBI banner', con.text())
+    tap.point(banner is not None, 'OpenSBI banner', con.text())
     # autoboot finds nothing to boot and falls back to the prompt
     boot = con.wait_for(PROMPT, 120) if banner is not None else None
-    point(boot is not None, 'U-Boot prompt', con.text())
+    tap.point(boot is not None, 'U-Boot prompt', con.text())
     for cmd, wanted in checks:
         out = con.command(cmd) if boot is not None else None
         ok = out is not None and all(w in out for w in wanted)
-        point(ok, cmd, (out or b'').decode(errors='replace') or con.text())
+        tap.point(ok, cmd, (out or b'').decode(errors='replace') or con.text())
     status = con.poweroff(send=boot is not None)
-    point(status == 0, 'poweroff ends the process with status 0 (got %s)' % status)
-    return 0 if all(results) else 1
+    tap.point(status == 0, 'poweroff ends the process with status 0 (got %s)' % status)
+    return 0 if tap.all_passed() else 1
 
 
 if __name__ == '__main__':

@@ -26,18 +26,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import tap  # noqa: E402
+
 SEABIOS = '/usr/share/seabios/bios-microvm.bin'
-
-results = []
-
-
-def point(ok, what, detail=''):
-    results.append(ok)
-    print('%s %d - %s' % ('ok' if ok else 'not ok', len(results), what))
-    if not ok and detail:
-        for line in detail.splitlines()[-25:]:
-            print('# ' + line)
-    sys.stdout.flush()
 
 
 def in_order(data, texts):
@@ -89,15 +81,15 @@ def seabios(emulator, bios):
         out, dbg = run_until(argv, [b'No bootable device'], 60, debugcon)
         seconds = time.monotonic() - start
         detail = (out + b'\n--- debugcon ---\n' + dbg).decode(errors='replace')
-        point(b'SeaBIOS (version ' in out, 'SeaBIOS banner on the serial console', detail)
-        point(b'e820 map has ' in dbg and
+        tap.point(b'SeaBIOS (version ' in out, 'SeaBIOS banner on the serial console', detail)
+        tap.point(b'e820 map has ' in dbg and
               b': 0000000000000000 - 000000000009fc00 = 1 RAM' in dbg and
               b': 0000000000100000 - 0000000008000000 = 1 RAM' in dbg,
               'E820 map with the RAM (debug console)', detail)
-        point(b'Found QEMU fw_cfg' in dbg and b'fw_cfg DMA interface supported' in dbg,
+        tap.point(b'Found QEMU fw_cfg' in dbg and b'fw_cfg DMA interface supported' in dbg,
               'fw_cfg with DMA found', detail)
-        point(b'Booting from ' in out, 'boot search started', detail)
-        point(b'No bootable device' in out, 'boot search ended (%.2f s)' % seconds, detail)
+        tap.point(b'Booting from ' in out, 'boot search started', detail)
+        tap.point(b'No bootable device' in out, 'boot search ended (%.2f s)' % seconds, detail)
 
         # -fw_cfg: SeaBIOS's retry delay (a little-endian integer, in ms) set
         # to 1 s. (The reboot after it does not come on this host's nested
@@ -108,14 +100,14 @@ def seabios(emulator, bios):
         argv = [emulator, '-M', 'microvm', '-accel', 'kvm', '-bios', bios, '-nographic',
                 '-fw_cfg', 'name=etc/boot-fail-wait,file=' + wait]
         out, _ = run_until(argv, [b'Retrying in 1 seconds'], 60)
-        point(b'Retrying in 1 seconds' in out, '-fw_cfg file read by the firmware',
+        tap.point(b'Retrying in 1 seconds' in out, '-fw_cfg file read by the firmware',
               out.decode(errors='replace'))
 
         dbg2 = os.path.join(tmp, 'debugcon2.txt')
         argv = [emulator, '-M', 'microvm', '-accel', 'kvm', '-smp', '2', '-bios', bios,
                 '-display', 'none', '-serial', 'null', '-debugcon', 'file:' + dbg2]
         out, dbg = run_until(argv, [], 60, dbg2, [b'Found 2 cpu(s)'])
-        point(b'Found 2 cpu(s)' in dbg, '-smp 2: SeaBIOS starts the second CPU',
+        tap.point(b'Found 2 cpu(s)' in dbg, '-smp 2: SeaBIOS starts the second CPU',
               (out + dbg).decode(errors='replace'))
 
 
@@ -135,8 +127,8 @@ def guest(emulator, image):
         out, status = (e.stdout or b'').decode(errors='replace'), None
     lines = out.splitlines()
     for step in GUEST_STEPS:
-        point(step in lines, 'guest: ' + step, out)
-    point(status == (0x10 << 1 | 1), 'guest: exit status 33 through isa-debug-exit '
+        tap.point(step in lines, 'guest: ' + step, out)
+    tap.point(status == (0x10 << 1 | 1), 'guest: exit status 33 through isa-debug-exit '
           '(got %s)' % status, out)
 
 
@@ -157,7 +149,7 @@ def errors(emulator):
         proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, timeout=30, env=env)
         out = proc.stdout.decode(errors='replace')
-        point(proc.returncode == 1 and message in out, what, out)
+        tap.point(proc.returncode == 1 and message in out, what, out)
 
 
 def main():
@@ -175,8 +167,8 @@ def main():
         guest(emulator, sys.argv[3])
     else:
         errors(emulator)
-    print('1..%d' % len(results))
-    return 0 if all(results) else 1
+    print('1..%d' % len(tap.results))
+    return 0 if tap.all_passed() else 1
 
 
 if __name__ == '__main__':
