@@ -1,0 +1,59 @@
+#!/bin/sh
+# KVM on the x86-64 microvm: time from process start to SeaBIOS's boot
+# search and the peak RSS then, proteus against qemu-system-x86_64 -M
+# microvm -accel kvm (when installed) in the same run, best of 3. Skipped
+# (with the reason) on hosts without /dev/kvm or without Debian's seabios.
+#
+#   sh tests/bench/bench-kvm.sh BUILD      (make bench does this)
+set -u
+
+build=${1:?usage: bench-kvm.sh BUILD_DIR}
+src=$(dirname "$0")
+proteus=$build/proteus-system-x86_64
+qemu=$(command -v qemu-system-x86_64 || true)
+runs=${BENCH_RUNS:-3}
+
+if [ ! -w /dev/kvm ] || [ ! -f /usr/share/seabios/bios-microvm.bin ]; then
+    echo "bench-kvm: skipped: needs a writable /dev/kvm and Debian's seabios"
+    exit 0
+fi
+
+# best EMULATOR: "SEARCH_S RSS_KIB BANNER_S" of the fastest of $runs runs.
+best() {
+    b=""
+    i=0
+    while [ "$i" -lt "$runs" ]; do
+        r=$(python3 "$src/kvm-seabios.py" "$@") || { echo "FAILED - -"; return; }
+        if [ -z "$b" ] || [ "$(echo "${r%% *} < ${b%% *}" | bc)" = 1 ]; then
+            b=$r
+        fi
+        i=$((i + 1))
+    done
+    echo "$b"
+}
+
+# row NAME "SEARCH RSS BANNER"
+row() {
+    set -- "$1" $2
+    printf '%-14s %14s %14s %14s\n' "$1" "$4" "$2" "$3"
+}
+
+ratio() {
+    echo "scale=2; $1 / $2" | bc
+}
+
+p=$(best "$proteus")
+printf '%-14s %14s %14s %14s\n' "SeaBIOS" "to banner s" "to search s" "peak RSS KiB"
+row proteus "$p"
+if [ -n "$qemu" ]; then
+    q=$(best "$qemu")
+    row qemu "$q"
+    set -- $p $q
+    if [ "$1" != FAILED ] && [ "$4" != FAILED ]; then
+        printf '%-14s %14s %14s %14s\n' "proteus/qemu" "$(ratio "$3" "$6")" \
+            "$(ratio "$1" "$4")" "$(ratio "$2" "$5")"
+    fi
+else
+    echo "qemu-system-x86_64 not installed: no comparison (make bench installs it)"
+fi
+[ "${p%% *}" != FAILED ]
