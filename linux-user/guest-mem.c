@@ -359,6 +359,9 @@ out:
     if (replaced_code) {
         tb_invalidate_range(addr, len);
     }
+    if (ret >= 0) {
+        cpu_user_mappings_changed();
+    }
     return ret;
 }
 
@@ -386,6 +389,7 @@ int guest_munmap(uint64_t addr, uint64_t len)
     if (had_code) {
         tb_invalidate_range(addr, len);
     }
+    cpu_user_mappings_changed();
     return ret;
 }
 
@@ -432,6 +436,7 @@ out:
     if (drop_code) {
         tb_invalidate_range(addr, len);
     }
+    cpu_user_mappings_changed();
     return ret;
 }
 

@@ -184,6 +184,22 @@ void cpu_watchpoint_check(CPUState *cpu, uint64_t addr, unsigned size, int kind,
     }
 }
 
+void cpu_user_mappings_changed(void)
+{
+    bool nested = cpu_in_exclusive();
+
+    if (!cpu_user_tlb_fill || ir_mem_model != IR_MEM_SOFTMMU) {
+        return;
+    }
+    if (!nested) {
+        start_exclusive(NULL);
+    }
+    cpu_list_foreach(tlb_flush_one, NULL);
+    if (!nested) {
+        end_exclusive(NULL);
+    }
+}
+
 /* ---- memory ---- */
 
 static bool memory_rw_pages(CPUState *cpu, uint64_t vaddr, void *buf, size_t len,

@@ -93,6 +93,14 @@ extern bool (*cpu_user_memory_rw)(uint64_t vaddr, void *buf, size_t len, bool wr
  * like a host fault on that access would (does not return). Set by
  * linux-user; NULL in system mode (the CPU class's tlb_fill serves).
  */
+/*
+ * User mode: the guest changed its mappings or their protections. While
+ * watchpoints keep guest accesses on the TLB, every CPU's TLB forgets its
+ * entries (with the other threads out of guest code). From a thread that
+ * runs no guest code and holds no lock a vCPU may wait for.
+ */
+void cpu_user_mappings_changed(void);
+
 extern bool (*cpu_user_tlb_fill)(CPUState *cpu, uint64_t addr, MMUAccessType type,
                                  unsigned mmu_idx, bool probe, uintptr_t retaddr);
 
