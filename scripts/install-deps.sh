@@ -28,6 +28,8 @@ tshark
 gdb-multiarch
 seabios
 socat
+busybox-static
+linux-image-amd64
 "
 if [ "${1:-}" = "--bench" ]; then
     packages="$packages qemu-user qemu-system-misc qemu-system-x86"

@@ -7,6 +7,9 @@
  * Memory map:
  *   0x00000000  RAM, up to 3 GiB (the rest above 4 GiB)
  *   0x000e0000  the firmware's last 128 KiB again (the legacy BIOS area)
+ *   0xfeb00000  8 virtio-mmio slots of 0x200 bytes, IRQs 5-12 (IOAPIC
+ *               inputs 5-12, level-triggered); -device virtio-*-device
+ *               fills the first free one
  *   0xfec00000  IOAPIC, 0xfee00000 local APIC (in the kernel)
  *   4G - size   the firmware (-bios; Debian's SeaBIOS for microvm by
  *               default), writable like RAM, as the firmware expects with
@@ -20,10 +23,18 @@
  *           SeaBIOS reboots when no boot device is found)
  * The CPUs start at the reset vector (0xfffffff0); the firmware wakes the
  * others with INIT and SIPI through the local APIC.
+ *
+ * With -kernel and no -bios there is no firmware: the board loads the
+ * kernel, -initrd and -append itself (hw/i386/x86-boot.c), writes an MP
+ * table for the CPUs and the IOAPIC, and CPU 0 starts at the kernel's
+ * 32-bit entry; the others wait for the kernel's INIT and SIPI. The E820
+ * map then reserves 0x9fc00-0x100000 (the MP table lives at 0xf0000), and
+ * the command line gets a virtio_mmio.device= entry for each virtio slot.
  */
 #include <string.h>
 
 #include "hw/i386/e820.h"
+#include "hw/i386/x86-boot.h"
 #include "hw/nvram/fw_cfg.h"
 #include "proteus/chardev.h"
 #include "proteus/cpus.h"
@@ -42,6 +53,11 @@
 
 #define MICROVM_UART_IO         0x3f8
 #define MICROVM_UART_IRQ        4
+#define MICROVM_IOAPIC_ADDR     0xfec00000u
+#define MICROVM_VIRTIO_BASE     0xfeb00000u
+#define MICROVM_VIRTIO_SIZE     0x200
+#define MICROVM_VIRTIO_COUNT    8
+#define MICROVM_VIRTIO_IRQ      5
 #define MICROVM_RESET_IO        0xcf9
 #define MICROVM_RESET_CPU       0x04
 
@@ -59,6 +75,12 @@ struct MicrovmMachineState {
     MemoryRegion reset_io;
     uint8_t reset_reg;
     GBytes *bios_image;         /* copied in again at every reset */
+    /* direct boot (-kernel without -bios): loaded again at every reset */
+    GBytes *kernel;
+    GBytes *initrd;
+    char *cmdline;              /* -append and the virtio slots */
+    E820Entry e820[E820_X86_MAX];
+    unsigned e820_entries;
     DeviceState *uart;
     FwCfgState *fw_cfg;
 };
@@ -184,6 +206,28 @@ static bool microvm_create_uart(MicrovmMachineState *mms, GError **errp)
     return true;
 }
 
+/* The virtio-mmio slots, empty until -device puts a virtio device in one. */
+static bool microvm_create_virtio_slots(MicrovmMachineState *mms, GError **errp)
+{
+    for (unsigned i = 0; i < MICROVM_VIRTIO_COUNT; i++) {
+        g_autofree char *name = g_strdup_printf("virtio-mmio%u", i);
+        DeviceState *dev = device_new("virtio-mmio", errp);
+        bool ok;
+
+        if (!dev) {
+            return false;
+        }
+        ok = object_property_add_child(OBJECT(mms), name, OBJECT(dev), errp);
+        object_unref(dev);
+        if (!ok || !device_realize(dev, errp)) {
+            return false;
+        }
+        sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, MICROVM_VIRTIO_BASE + i * MICROVM_VIRTIO_SIZE);
+        sysbus_connect_irq(SYS_BUS_DEVICE(dev), 0, kvm_irq_line(MICROVM_VIRTIO_IRQ + i));
+    }
+    return true;
+}
+
 static uint64_t microvm_reset_read(void *opaque, hwaddr addr, unsigned size)
 {
     MicrovmMachineState *mms = opaque;
@@ -215,23 +259,29 @@ static const MemoryRegionOps microvm_reset_ops = {
     .valid = { .min_access_size = 1, .max_access_size = 1 },
 };
 
-/* The RAM as firmware sees it: what is left around the hole is its own. */
-static void microvm_add_e820(MicrovmMachineState *mms)
+static bool microvm_direct_boot(MachineState *ms)
+{
+    return ms->kernel_filename && !ms->firmware;
+}
+
+/* The RAM as firmware sees it (what is left around the hole is its own),
+ * or as the kernel booted without firmware does. */
+static void microvm_build_e820(MicrovmMachineState *mms)
 {
     MachineState *ms = MACHINE(mms);
     uint64_t below = microvm_below_4g(ms);
-    E820Entry map[3] = {
-        { 0, below, E820_RAM },
-        { X86_KVM_IDENTITY_MAP_ADDR, X86_KVM_RESERVED_SIZE, E820_RESERVED },
-    };
-    unsigned n = 2;
+
+    mms->e820_entries = e820_x86_map(mms->e820, below, ms->ram_size - below,
+                                     X86_KVM_IDENTITY_MAP_ADDR, X86_KVM_RESERVED_SIZE,
+                                     microvm_direct_boot(ms));
+}
+
+static void microvm_add_e820(MicrovmMachineState *mms)
+{
     g_autoptr(GByteArray) table = g_byte_array_new();
     bool ok;
 
-    if (ms->ram_size > below) {
-        map[n++] = (E820Entry){ MICROVM_ABOVE_4G_BASE, ms->ram_size - below, E820_RAM };
-    }
-    e820_encode(map, n, table);
+    e820_encode(mms->e820, mms->e820_entries, table);
     /* the board's own file: its name is valid and new */
     ok = fw_cfg_add_file(mms->fw_cfg, "etc/e820", table->data, table->len, NULL);
     g_assert(ok);
@@ -260,11 +310,124 @@ static bool microvm_create_fw_cfg(MicrovmMachineState *mms, GError **errp)
     return true;
 }
 
+/* ---- direct kernel boot ---- */
+
+static GBytes *microvm_read_file(const char *option, const char *path, GError **errp)
+{
+    char *data;
+    gsize len;
+    GError *err = NULL;
+
+    if (!g_file_get_contents(path, &data, &len, &err)) {
+        error_setg_code(errp, PROTEUS_ERROR_NOT_FOUND, "%s %s: %s", option, path, err->message);
+        g_error_free(err);
+        return NULL;
+    }
+    return g_bytes_new_take(data, len);
+}
+
+/* Writes kernel, initrd, command line and MP table into RAM. */
+static bool microvm_load_kernel(MicrovmMachineState *mms, X86BootEntry *entry, GError **errp)
+{
+    MachineState *ms = MACHINE(mms);
+    X86BootRam ram = { memory_region_get_ram_ptr(ms->ram), microvm_below_4g(ms) };
+    X86BootConfig cfg = {
+        .name = ms->kernel_filename,
+        .cmdline = mms->cmdline,
+        .e820 = mms->e820,
+        .e820_entries = mms->e820_entries,
+    };
+
+    cfg.kernel = g_bytes_get_data(mms->kernel, &cfg.kernel_size);
+    if (mms->initrd) {
+        cfg.initrd = g_bytes_get_data(mms->initrd, &cfg.initrd_size);
+    }
+    if (!x86_boot_load(&ram, &cfg, entry, errp)) {
+        return false;
+    }
+    x86_boot_write_mptable(&ram, ms->smp_cpus, MICROVM_IOAPIC_ADDR,
+                           ((1u << MICROVM_VIRTIO_COUNT) - 1) << MICROVM_VIRTIO_IRQ);
+    return true;
+}
+
+/* -append, then where the virtio slots are: there is no ACPI or device
+ * tree for Linux to find them in. */
+static char *microvm_kernel_cmdline(MachineState *ms)
+{
+    GString *s = g_string_new(ms->kernel_cmdline);
+
+    for (unsigned i = 0; i < MICROVM_VIRTIO_COUNT; i++) {
+        g_string_append_printf(s, "%svirtio_mmio.device=%u@0x%x:%u", s->len ? " " : "",
+                               MICROVM_VIRTIO_SIZE,
+                               MICROVM_VIRTIO_BASE + i * MICROVM_VIRTIO_SIZE,
+                               MICROVM_VIRTIO_IRQ + i);
+    }
+    return g_string_free(s, false);
+}
+
+static bool microvm_setup_kernel(MicrovmMachineState *mms, GError **errp)
+{
+    MachineState *ms = MACHINE(mms);
+    X86BootEntry entry;
+    X86BootState boot = {
+        .gdt_base = X86_BOOT_GDT_ADDR,
+        .gdt_limit = X86_BOOT_DATA_SEL + 7,
+        .code_sel = X86_BOOT_CODE_SEL,
+        .data_sel = X86_BOOT_DATA_SEL,
+    };
+
+    mms->cmdline = microvm_kernel_cmdline(ms);
+    mms->kernel = microvm_read_file("-kernel", ms->kernel_filename, errp);
+    if (!mms->kernel) {
+        return false;
+    }
+    if (ms->initrd_filename &&
+        !(mms->initrd = microvm_read_file("-initrd", ms->initrd_filename, errp))) {
+        return false;
+    }
+    if (!microvm_load_kernel(mms, &entry, errp)) {
+        return false;
+    }
+    boot.eip = entry.eip;
+    boot.esi = entry.esi;
+    boot.ebx = entry.ebx;
+    x86_cpu_set_boot_state(X86_CPU(cpus_get(0)), &boot);
+    return true;
+}
+
+/* -initrd, -append and -kernel with firmware: what cannot be honoured. */
+static bool microvm_check_boot_options(MachineState *ms, GError **errp)
+{
+    if (!ms->kernel_filename && (ms->initrd_filename || ms->kernel_cmdline)) {
+        error_setg_code(errp, PROTEUS_ERROR_INVALID,
+                        "%s: needs -kernel", ms->initrd_filename ? "-initrd" : "-append");
+        return false;
+    }
+    if (ms->kernel_filename && ms->firmware) {
+        error_setg_code(errp, PROTEUS_ERROR_INVALID,
+                        "-kernel %s with -bios %s: the firmware is not given the kernel; "
+                        "leave out -bios to boot it directly", ms->kernel_filename,
+                        ms->firmware);
+        return false;
+    }
+    return true;
+}
+
 /* ---- CPUs ---- */
 
 static void microvm_reset_hook(CPUState *cpu, void *opaque)
 {
-    microvm_copy_bios(opaque);
+    MicrovmMachineState *mms = opaque;
+    X86BootEntry entry;
+
+    if (mms->kernel) {
+        /* the same files into the same RAM: it fitted at init */
+        bool ok = microvm_load_kernel(mms, &entry, NULL);
+
+        g_assert(ok);
+    } else {
+        microvm_copy_bios(mms);
+    }
 }
 
 static void microvm_create_cpus(MicrovmMachineState *mms)
@@ -276,7 +439,7 @@ static void microvm_create_cpus(MicrovmMachineState *mms)
 
         cpus_register(&cpu->parent);
     }
-    /* the BSP's reset hook restores what is shared: the firmware */
+    /* the BSP's reset hook restores what is shared: the firmware or kernel */
     cpus_set_reset_hook(cpus_get(0), microvm_reset_hook, mms);
 }
 
@@ -289,15 +452,20 @@ static bool microvm_init(MachineState *ms, GError **errp)
                         "-M microvm: needs -accel kvm (x86_64 has no TCG yet)");
         return false;
     }
-    if (!microvm_create_ram(mms, errp) || !microvm_create_bios(mms, errp) ||
-        !microvm_create_uart(mms, errp) || !microvm_create_fw_cfg(mms, errp)) {
+    if (!microvm_check_boot_options(ms, errp) || !microvm_create_ram(mms, errp) ||
+        (!microvm_direct_boot(ms) && !microvm_create_bios(mms, errp))) {
+        return false;
+    }
+    microvm_build_e820(mms);
+    if (!microvm_create_uart(mms, errp) || !microvm_create_virtio_slots(mms, errp) ||
+        !microvm_create_fw_cfg(mms, errp)) {
         return false;
     }
     memory_region_init_io(&mms->reset_io, OBJECT(ms), &microvm_reset_ops, mms, "reset-control",
                           1);
     memory_region_add_subregion(get_system_io(), MICROVM_RESET_IO, &mms->reset_io);
     microvm_create_cpus(mms);
-    return true;
+    return !microvm_direct_boot(ms) || microvm_setup_kernel(mms, errp);
 }
 
 static void microvm_finalize(Object *obj)
@@ -306,6 +474,9 @@ static void microvm_finalize(Object *obj)
 
     g_clear_pointer(&mms->fw_cfg, fw_cfg_free);
     g_clear_pointer(&mms->bios_image, g_bytes_unref);
+    g_clear_pointer(&mms->kernel, g_bytes_unref);
+    g_clear_pointer(&mms->initrd, g_bytes_unref);
+    g_clear_pointer(&mms->cmdline, g_free);
 }
 
 static void microvm_class_init(ObjectClass *oc, void *data)

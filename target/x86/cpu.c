@@ -3,6 +3,7 @@
  * target/x86/kvm.c), creation and the register dump.
  */
 #include <inttypes.h>
+#include <string.h>
 
 #include "target/x86/cpu.h"
 
@@ -45,6 +46,84 @@ X86CPU *x86_cpu_new(uint32_t apic_id)
     cpu->kvm.fd = -1;
     cpu->kvm.vcpu_id = apic_id;
     return cpu;
+}
+
+/* ---- a start in protected mode ---- */
+
+#define CR0_PE      0x00000001u
+#define CR0_ET      0x00000010u
+#define RFLAGS_FIXED 0x2u               /* bit 1 always reads as 1 */
+/* segment types (Intel SDM vol. 3 §3.4.5.1): accessed, read/write */
+#define SEG_CODE_XRA 0xb
+#define SEG_DATA_RWA 0x3
+/* local APIC LVT registers and delivery modes (SDM vol. 3 §11.5.1) */
+#define APIC_LVT_LINT0  0x350
+#define APIC_LVT_LINT1  0x360
+#define APIC_DM_NMI     0x400
+#define APIC_DM_EXTINT  0x700
+/* MTRRs enabled with write-back as the default type (SDM vol. 3 §11.11.2.1):
+ * at power-on all memory is uncached until firmware sets them */
+#define MSR_MTRR_DEF_TYPE   0x2ff
+#define MTRR_ENABLE_WB      0x806
+
+static void flat_segment(struct kvm_segment *s, uint16_t selector, uint8_t type)
+{
+    *s = (struct kvm_segment){
+        .base = 0, .limit = 0xffffffff, .selector = selector, .type = type,
+        .present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+    };
+}
+
+static void lapic_set(struct kvm_lapic_state *lapic, unsigned reg, uint32_t value)
+{
+    memcpy(&lapic->regs[reg], &value, sizeof(value));
+}
+
+/* Sets an MSR of the state, adding it when the state lacks it (KVM
+ * handles MSRs that its save list leaves out, such as the MTRRs). */
+static void msr_set(X86CPUState *st, uint32_t index, uint64_t value)
+{
+    unsigned i = 0;
+
+    while (i < st->nmsrs && st->msrs[i].index != index) {
+        i++;
+    }
+    if (i == st->nmsrs) {
+        g_assert(st->nmsrs < X86_MAX_MSRS);
+        st->nmsrs++;
+    }
+    st->msrs[i] = (struct kvm_msr_entry){ .index = index, .data = value };
+}
+
+void x86_cpu_set_boot_state(X86CPU *cpu, const X86BootState *boot)
+{
+    g_assert(cpu->kvm.fd < 0);
+    cpu->boot = *boot;
+    cpu->boot.set = true;
+}
+
+void x86_cpu_apply_boot_state(X86CPUState *st, const X86BootState *boot)
+{
+    struct kvm_sregs *s = &st->sregs;
+
+    flat_segment(&s->cs, boot->code_sel, SEG_CODE_XRA);
+    flat_segment(&s->ds, boot->data_sel, SEG_DATA_RWA);
+    s->es = s->fs = s->gs = s->ss = s->ds;
+    s->gdt = (struct kvm_dtable){ .base = boot->gdt_base, .limit = boot->gdt_limit };
+    s->idt = (struct kvm_dtable){ .base = 0, .limit = 0 };
+    /* protected mode, caches on (the power-on CD and NW cleared) */
+    s->cr0 = CR0_PE | CR0_ET;
+    s->cr2 = s->cr3 = s->cr4 = 0;
+    s->efer = 0;
+    memset(&st->regs, 0, sizeof(st->regs));
+    st->regs.rip = boot->eip;
+    st->regs.rsi = boot->esi;
+    st->regs.rbx = boot->ebx;
+    st->regs.rflags = RFLAGS_FIXED;
+    /* the virtual-wire set-up firmware leaves: the 8259 on LINT0, NMI on LINT1 */
+    lapic_set(&st->lapic, APIC_LVT_LINT0, APIC_DM_EXTINT);
+    lapic_set(&st->lapic, APIC_LVT_LINT1, APIC_DM_NMI);
+    msr_set(st, MSR_MTRR_DEF_TYPE, MTRR_ENABLE_WB);
 }
 
 /* ---- the register dump ---- */

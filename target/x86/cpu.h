@@ -36,11 +36,24 @@ typedef struct X86CPUState {
     struct kvm_msr_entry msrs[X86_MAX_MSRS];
 } X86CPUState;
 
+/* A start in 32-bit protected mode instead of at the reset vector (a
+ * kernel booted without firmware): flat segments from the GDT at gdt_base
+ * (code_sel, data_sel), paging and interrupts off, these registers. */
+typedef struct X86BootState {
+    bool set;
+    uint32_t eip, esi, ebx;
+    uint32_t gdt_base;
+    uint16_t gdt_limit, code_sel, data_sel;
+} X86BootState;
+
 typedef struct X86CPU {
     CPUState parent;
     KvmVcpu kvm;
     uint32_t apic_id;
-    X86CPUState power_on;               /* as the kernel created the vCPU */
+    X86BootState boot;
+    /* as the kernel created the vCPU, then with boot applied: what every
+     * reset puts back */
+    X86CPUState power_on;
 } X86CPU;
 
 static inline X86CPU *X86_CPU(CPUState *cpu)
@@ -50,6 +63,12 @@ static inline X86CPU *X86_CPU(CPUState *cpu)
 
 /* A new CPU (not yet registered with cpus.c) with the given APIC id. */
 X86CPU *x86_cpu_new(uint32_t apic_id);
+
+/* Makes cpu start as boot says, at its creation and after every reset
+ * (before KVM creates the vCPU). */
+void x86_cpu_set_boot_state(X86CPU *cpu, const X86BootState *boot);
+/* Changes st (a power-on state) into the start that boot describes. */
+void x86_cpu_apply_boot_state(X86CPUState *st, const X86BootState *boot);
 
 /* Reads / writes the whole state of the kernel's vCPU (not running). */
 bool x86_cpu_get_state(X86CPU *cpu, X86CPUState *st, GError **errp);

@@ -310,7 +310,14 @@ bool kvm_arch_init_vcpu(CPUState *cs, GError **errp)
 {
     X86CPU *cpu = X86_CPU(cs);
 
-    return x86_set_cpuid(cpu, errp) && x86_cpu_get_state(cpu, &cpu->power_on, errp);
+    if (!x86_set_cpuid(cpu, errp) || !x86_cpu_get_state(cpu, &cpu->power_on, errp)) {
+        return false;
+    }
+    if (!cpu->boot.set) {
+        return true;
+    }
+    x86_cpu_apply_boot_state(&cpu->power_on, &cpu->boot);
+    return x86_cpu_put_state(cpu, &cpu->power_on, errp);
 }
 
 void kvm_arch_reset_vcpu(CPUState *cs)
