@@ -30,6 +30,7 @@
  * held; cpus_pause and cpus_stop drop both before taking the BQL again).
  */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "proteus/cpus.h"
 #include "proteus/log.h"
@@ -44,6 +45,7 @@ typedef struct VCPU {
     bool parked;                /* cpus_lock: waiting outside cpu_exec() while paused */
     bool debug_stop;            /* cpus_lock: stopped at EXCP_DEBUG until cpus_resume() */
     bool held;                  /* cpus_lock: another CPU steps alone (cpus_resume_only) */
+    int tid;                    /* atomic: the host thread running it; 0 before that */
     void (*reset_hook)(CPUState *cpu, void *opaque);
     void *reset_opaque;
 } VCPU;
@@ -95,6 +97,13 @@ CPUState *cpus_get(int index)
     VCPU *v = vcpu_at(index);
 
     return v ? v->cpu : NULL;
+}
+
+int cpus_thread_id(int index)
+{
+    VCPU *v = vcpu_at(index);
+
+    return v ? __atomic_load_n(&v->tid, __ATOMIC_ACQUIRE) : 0;
 }
 
 int cpus_count(void)
@@ -356,6 +365,9 @@ static gpointer vcpu_thread(gpointer opaque)
     VCPU *v;
 
     on_vcpu_thread = true;
+    for (int k = 0; k < g->n; k++) {
+        __atomic_store_n(&group_vcpu(g, k)->tid, (int)gettid(), __ATOMIC_RELEASE);
+    }
     if (accel_ops->thread_init) {
         for (int k = 0; k < g->n; k++) {
             accel_ops->thread_init(group_vcpu(g, k)->cpu);

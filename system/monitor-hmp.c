@@ -134,9 +134,10 @@ static void hmp_info_cpus(HmpContext *ctx, const char *args)
     for (int i = 0; i < cpus_count(); i++) {
         CPUState *cpu = cpus_get(i);
 
-        g_string_append_printf(ctx->out, "%c CPU #%d: pc=0x%016" PRIx64 "%s\n",
+        g_string_append_printf(ctx->out, "%c CPU #%d: pc=0x%016" PRIx64 "%s thread_id=%d\n",
                                cpu == current ? '*' : ' ', cpu->cpu_index,
-                               cpu->cc->get_pc(cpu), cpu->halted ? " (halted)" : "");
+                               cpu->cc->get_pc(cpu), cpu->halted ? " (halted)" : "",
+                               cpus_thread_id(i));
     }
     hmp_resume_cpus(paused);
 }

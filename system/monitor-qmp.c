@@ -318,6 +318,9 @@ static JsonNode *qmp_cmd_query_cpus_fast(QmpMonitor *mon, JsonObject *args, GErr
 
         json_object_set_int_member(entry, "cpu-index", cpu->cpu_index);
         json_object_set_string_member(entry, "target", cpu->cc->name);
+        if (cpus_thread_id(i) > 0) {
+            json_object_set_int_member(entry, "thread-id", cpus_thread_id(i));
+        }
         json_object_set_int_member(props, "core-id", cpu->cpu_index);
         json_object_set_int_member(props, "socket-id", 0);
         json_object_set_object_member(entry, "props", props);

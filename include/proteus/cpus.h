@@ -25,6 +25,9 @@ void cpus_register(CPUState *cpu);
 /* The registered CPUs, in order; NULL past the end. */
 CPUState *cpus_get(int index);
 int cpus_count(void);
+/* The host thread id running CPU index (QMP's thread-id); 0 until its
+ * thread has started. */
+int cpus_thread_id(int index);
 /*
  * The board's part of a CPU's reset. On a guest reset (system_reset_request)
  * every CPU first gets cpu_reset() (the class's power-on state), then this
