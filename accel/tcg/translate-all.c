@@ -142,7 +142,7 @@ void translator_loop(CPUState *cpu, IRContext *ir, TranslationBlock *tb, int max
         }
         if (db->num_insns >= db->max_insns ||
             ((db->pc_next ^ db->pc_first) & TB_PAGE_MASK) != 0 ||
-            G_UNLIKELY(cpu_breakpoint_at(db->pc_next))) {
+            G_UNLIKELY(tcg_breakpoint_count && cpu_breakpoint_at(db->pc_next))) {
             /* a breakpoint starts a TB, where the exec loop checks it */
             db->is_jmp = DISAS_TOO_MANY;
             break;
