@@ -248,6 +248,94 @@ static void listener_notify(MemoryListener *l, FlatView *old, FlatView *new)
     }
 }
 
+/* ---- ioeventfds ---- */
+
+static bool eventfd_same(const MemoryEventfd *a, const MemoryEventfd *b)
+{
+    return a->addr == b->addr && a->size == b->size && a->match_data == b->match_data &&
+           (!a->match_data || a->data == b->data) && a->fd == b->fd;
+}
+
+static int eventfd_compare(gconstpointer pa, gconstpointer pb)
+{
+    const MemoryEventfd *a = pa, *b = pb;
+
+    if (a->addr != b->addr) {
+        return a->addr < b->addr ? -1 : 1;
+    }
+    if (a->size != b->size) {
+        return a->size < b->size ? -1 : 1;
+    }
+    if (a->data != b->data) {
+        return a->data < b->data ? -1 : 1;
+    }
+    return a->fd - b->fd;
+}
+
+static gssize eventfd_find(GArray *set, const MemoryEventfd *e)
+{
+    for (guint i = 0; set && i < set->len; i++) {
+        if (eventfd_same(&g_array_index(set, MemoryEventfd, i), e)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* The ioeventfds the view shows, at their addresses in the space: those of
+ * each I/O range whose bytes lie wholly inside the range. */
+static GArray *view_eventfds(const FlatView *view)
+{
+    GArray *set = g_array_new(FALSE, FALSE, sizeof(MemoryEventfd));
+
+    for (unsigned i = 0; i < view->nr; i++) {
+        const FlatRange *fr = &view->ranges[i];
+        GArray *mine = fr->mr->eventfds;
+
+        for (guint k = 0; fr->mr->kind == MR_KIND_IO && mine && k < mine->len; k++) {
+            MemoryEventfd e = g_array_index(mine, MemoryEventfd, k);
+            hwaddr last = e.addr + e.size - 1;
+
+            if (e.addr >= fr->offset && last - fr->offset <= fr->last - fr->addr) {
+                e.addr = fr->addr + (e.addr - fr->offset);
+                g_array_append_val(set, e);
+            }
+        }
+    }
+    g_array_sort(set, eventfd_compare);
+    return set;
+}
+
+/* Calls fn for every ioeventfd of a that b does not have. */
+static void eventfd_diff(GArray *a, GArray *b, MemoryListener *l,
+                         void (*fn)(MemoryListener *l, const MemoryEventfd *e))
+{
+    for (guint i = 0; fn && a && i < a->len; i++) {
+        const MemoryEventfd *e = &g_array_index(a, MemoryEventfd, i);
+
+        if (eventfd_find(b, e) < 0) {
+            fn(l, e);
+        }
+    }
+}
+
+static void address_space_update_eventfds(AddressSpace *as)
+{
+    GArray *old = as->eventfds;
+    GArray *new = view_eventfds(as->current_map);
+
+    for (GSList *it = as->listeners; it; it = it->next) {
+        MemoryListener *l = it->data;
+
+        eventfd_diff(old, new, l, l->eventfd_del);
+        eventfd_diff(new, old, l, l->eventfd_add);
+    }
+    as->eventfds = new;
+    if (old) {
+        g_array_free(old, TRUE);
+    }
+}
+
 static void address_space_update(AddressSpace *as)
 {
     FlatView *new = flatview_render(as->root);
@@ -255,17 +343,18 @@ static void address_space_update(AddressSpace *as)
 
     if (flatview_equal(old, new)) {
         flatview_unref(new);
-        return;
-    }
-    g_mutex_lock(&view_lock);
-    as->current_map = new;
-    g_mutex_unlock(&view_lock);
+    } else {
+        g_mutex_lock(&view_lock);
+        as->current_map = new;
+        g_mutex_unlock(&view_lock);
 
-    for (GSList *it = as->listeners; it; it = it->next) {
-        listener_notify(it->data, old, new);
+        for (GSList *it = as->listeners; it; it = it->next) {
+            listener_notify(it->data, old, new);
+        }
+        /* Readers still holding the old view keep it alive until they finish. */
+        flatview_unref(old);
     }
-    /* Readers still holding the old view keep it alive until they finish. */
-    flatview_unref(old);
+    address_space_update_eventfds(as);
 }
 
 void memory_region_transaction_begin(void)
@@ -296,6 +385,32 @@ static void tree_changed(void)
     memory_region_transaction_commit();
 }
 
+void memory_region_add_eventfd(MemoryRegion *mr, hwaddr addr, unsigned size, bool match_data,
+                               uint64_t data, int fd)
+{
+    MemoryEventfd e = { addr, size, match_data, match_data ? data : 0, fd };
+
+    g_assert(mr->kind == MR_KIND_IO && access_size_ok(size) && fd >= 0);
+    g_assert(addr + size - 1 >= addr && addr + size - 1 <= mr->size - 1);
+    if (!mr->eventfds) {
+        mr->eventfds = g_array_new(FALSE, FALSE, sizeof(MemoryEventfd));
+    }
+    g_assert(eventfd_find(mr->eventfds, &e) < 0);
+    g_array_append_val(mr->eventfds, e);
+    tree_changed();
+}
+
+void memory_region_del_eventfd(MemoryRegion *mr, hwaddr addr, unsigned size, bool match_data,
+                               uint64_t data, int fd)
+{
+    MemoryEventfd e = { addr, size, match_data, match_data ? data : 0, fd };
+    gssize i = eventfd_find(mr->eventfds, &e);
+
+    g_assert(i >= 0);
+    g_array_remove_index(mr->eventfds, i);
+    tree_changed();
+}
+
 void memory_region_destroy(MemoryRegion *mr)
 {
     g_assert(!mr->container);    /* still mapped */
@@ -321,6 +436,9 @@ void memory_region_destroy(MemoryRegion *mr)
 
         g_assert(ok);
         munmap(mr->ram_ptr, len);
+    }
+    if (mr->eventfds) {
+        g_array_free(mr->eventfds, TRUE);
     }
     g_free(mr->name);
     memset(mr, 0, sizeof(*mr));
@@ -447,6 +565,7 @@ void address_space_init(AddressSpace *as, MemoryRegion *root, const char *name)
     as->root = root;
     as->unassigned = UNASSIGNED_ERROR;
     as->current_map = flatview_render(root);
+    address_space_update_eventfds(as);
     if (!address_spaces) {
         address_spaces = g_ptr_array_new();
     }
@@ -463,9 +582,11 @@ void address_space_destroy(AddressSpace *as)
         MemoryListener *l = it->data;
 
         listener_notify(l, as->current_map, NULL);
+        eventfd_diff(as->eventfds, NULL, l, l->eventfd_del);
         l->as = NULL;
     }
     g_slist_free(as->listeners);
+    g_array_free(as->eventfds, TRUE);
     flatview_unref(as->current_map);
     g_free(as->name);
     memset(as, 0, sizeof(*as));
@@ -626,6 +747,29 @@ static MemTxResult io_impl_access(MemoryRegion *mr, hwaddr offset, uint8_t *byte
     return result;
 }
 
+/* A write the region's ioeventfds take: signals the first that matches. */
+static bool eventfd_signal(MemoryRegion *mr, hwaddr offset, const uint8_t *bytes, unsigned size,
+                           bool big_endian)
+{
+    uint64_t value = bytes_to_value(bytes, size, big_endian);
+
+    for (guint i = 0; i < mr->eventfds->len; i++) {
+        const MemoryEventfd *e = &g_array_index(mr->eventfds, MemoryEventfd, i);
+        uint64_t one = 1;
+
+        if (e->addr == offset && e->size == size && (!e->match_data || e->data == value)) {
+            log_mask(LOG_TRACE_DEV, "%s: write 0x%" PRIx64 " +%u <- 0x%" PRIx64 ": eventfd\n",
+                     mr->name, offset, size, value);
+            /* EAGAIN: the counter is at its maximum, the device is woken anyway */
+            if (write(e->fd, &one, sizeof(one)) < 0 && errno != EAGAIN) {
+                log_mask(LOG_GUEST_ERROR, "%s: eventfd: %s\n", mr->name, strerror(errno));
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
 /* One access as the bus sees it: checked against valid, then performed. */
 static MemTxResult io_dispatch(AddressSpace *as, MemoryRegion *mr, hwaddr offset,
                                uint8_t *bytes, unsigned size, bool is_write)
@@ -642,6 +786,10 @@ static MemTxResult io_dispatch(AddressSpace *as, MemoryRegion *mr, hwaddr offset
             memset(bytes, 0, size);
         }
         return MEMTX_DECODE_ERROR;
+    }
+    if (is_write && mr->eventfds &&
+        eventfd_signal(mr, offset, bytes, size, device_is_big_endian(as, mr))) {
+        return MEMTX_OK;
     }
     return io_impl_access(mr, offset, bytes, size, is_write, device_is_big_endian(as, mr));
 }
@@ -874,6 +1022,7 @@ void memory_listener_register(MemoryListener *l, AddressSpace *as)
     l->as = as;
     as->listeners = g_slist_append(as->listeners, l);
     listener_notify(l, NULL, as->current_map);
+    eventfd_diff(as->eventfds, NULL, l, l->eventfd_add);
 }
 
 void memory_listener_unregister(MemoryListener *l)
@@ -884,6 +1033,7 @@ void memory_listener_unregister(MemoryListener *l)
         return;
     }
     listener_notify(l, as->current_map, NULL);
+    eventfd_diff(as->eventfds, NULL, l, l->eventfd_del);
     as->listeners = g_slist_remove(as->listeners, l);
     l->as = NULL;
 }

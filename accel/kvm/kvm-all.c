@@ -10,6 +10,7 @@
  * before every KVM_RUN, so a kick is never lost in between.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
@@ -44,9 +45,11 @@ typedef struct KvmState {
     int vm_fd;
     int vcpu_mmap_size;
     bool readonly_mem;
+    bool ioeventfds;
     KvmSlot *slots;
     int nr_slots;
     MemoryListener listener;
+    MemoryListener io_listener;     /* port I/O ioeventfds */
 } KvmState;
 
 static KvmState kvm = { .sys_fd = -1, .vm_fd = -1 };
@@ -126,6 +129,60 @@ static void kvm_irq_handler(void *opaque, int n, int level)
 ProteusIrq kvm_irq_line(int gsi)
 {
     return irq_new(kvm_irq_handler, NULL, gsi);
+}
+
+/* ---- ioeventfds ---- */
+
+bool kvm_ioeventfds_enabled(void)
+{
+    return kvm_enabled() && kvm.ioeventfds;
+}
+
+/* KVM_IOEVENTFD for e, in the memory or the port I/O space. A write KVM
+ * does not take (it refused the eventfd) still exits and is matched by
+ * the memory API, so a failure costs speed only: it is logged. */
+static void kvm_ioeventfd(const MemoryEventfd *e, bool pio, bool assign)
+{
+    struct kvm_ioeventfd req = {
+        .datamatch = e->data,
+        .addr = e->addr,
+        .len = e->size,
+        .fd = e->fd,
+        .flags = (e->match_data ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0) |
+                 (pio ? KVM_IOEVENTFD_FLAG_PIO : 0) |
+                 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+    };
+    int ret;
+
+    if (!kvm.ioeventfds) {
+        return;
+    }
+    ret = kvm_vm_ioctl(KVM_IOEVENTFD, &req);
+    if (ret < 0) {
+        log_mask(LOG_UNIMP, "kvm: KVM_IOEVENTFD %s %s 0x%" PRIx64 " +%u: %s\n",
+                 assign ? "assign" : "deassign", pio ? "port" : "mmio", e->addr, e->size,
+                 strerror(-ret));
+    }
+}
+
+static void kvm_mmio_eventfd_add(MemoryListener *l, const MemoryEventfd *e)
+{
+    kvm_ioeventfd(e, false, true);
+}
+
+static void kvm_mmio_eventfd_del(MemoryListener *l, const MemoryEventfd *e)
+{
+    kvm_ioeventfd(e, false, false);
+}
+
+static void kvm_pio_eventfd_add(MemoryListener *l, const MemoryEventfd *e)
+{
+    kvm_ioeventfd(e, true, true);
+}
+
+static void kvm_pio_eventfd_del(MemoryListener *l, const MemoryEventfd *e)
+{
+    kvm_ioeventfd(e, true, false);
 }
 
 /* ---- memory slots ---- */
@@ -450,6 +507,8 @@ static bool kvm_create_vm(GError **errp)
     kvm.slots = g_new0(KvmSlot, kvm.nr_slots);
     /* without it, ROM is mapped writable (the guest could change it) */
     kvm.readonly_mem = kvm_check_extension(KVM_CAP_READONLY_MEM) > 0;
+    /* without it, virtio notifies exit to us like any other MMIO write */
+    kvm.ioeventfds = kvm_check_extension(KVM_CAP_IOEVENTFD) > 0;
     return true;
 }
 
@@ -497,7 +556,12 @@ bool kvm_init(const char *arch, GError **errp)
     kvm_install_kick_signal();
     kvm.listener.region_add = kvm_region_add;
     kvm.listener.region_del = kvm_region_del;
+    kvm.listener.eventfd_add = kvm_mmio_eventfd_add;
+    kvm.listener.eventfd_del = kvm_mmio_eventfd_del;
     memory_listener_register(&kvm.listener, address_space_memory());
+    kvm.io_listener.eventfd_add = kvm_pio_eventfd_add;
+    kvm.io_listener.eventfd_del = kvm_pio_eventfd_del;
+    memory_listener_register(&kvm.io_listener, address_space_io());
     cpus_set_accel_ops(&kvm_accel_ops);
     return true;
 }

@@ -21,3 +21,8 @@ bool kvm_init_vcpus(GError **errp)
 {
     return true;
 }
+
+bool kvm_ioeventfds_enabled(void)
+{
+    return false;
+}

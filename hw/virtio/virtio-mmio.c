@@ -11,13 +11,26 @@
  * IRQ output 0 (the sys-bus-device line): high while InterruptStatus is
  * non-zero (bit 0: used buffers, bit 1: configuration change).
  *
+ * Under KVM (property "ioeventfd", on by default) each queue's QueueNotify
+ * write is an ioeventfd from DRIVER_OK to the next reset: the kernel
+ * signals it without an exit, the vCPU goes straight back to the guest,
+ * and the queue is served on the main loop. Elsewhere notifies are served
+ * synchronously on the writing vCPU, as an eventfd would only add a hop.
+ *
  * Left out: the legacy interface (Version 1), shared memory regions (SHMSel
  * reads back, SHMLen reads as ~0: "no such region"), queue reset
  * (VIRTIO_F_RING_RESET is not offered, QueueReset reads 0) and
  * notification data. The write-only queue registers (QueueNum, the ring
  * addresses) read back what was written.
  */
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "proteus/kvm.h"
 #include "proteus/log.h"
+#include "proteus/main-loop.h"
 #include "proteus/module.h"
 #include "proteus/virtio.h"
 
@@ -63,11 +76,20 @@ enum {
     REG_CONFIG = 0x100,
 };
 
+typedef struct VirtioMmioNotifier {
+    VirtioMmioState *s;
+    unsigned queue;
+    int fd;                         /* -1: this queue's notifies exit as usual */
+} VirtioMmioNotifier;
+
 struct VirtioMmioState {
     SysBusDevice parent_obj;
     MemoryRegion iomem;
     ProteusIrq irq;
     VirtioBus bus;
+    bool ioeventfd;                 /* property */
+    VirtioMmioNotifier *notifiers;  /* one per queue while DRIVER_OK, or NULL */
+    unsigned nr_notifiers;
 
     uint32_t device_features_sel;
     uint32_t driver_features_sel;
@@ -207,12 +229,66 @@ static void virtio_mmio_write_queue_ready(VirtioMmioState *s, uint32_t value)
     virtio_queue_set_ready(vq, value & 1);
 }
 
+/* ---- ioeventfds for QueueNotify ---- */
+
+static void virtio_mmio_notifier_read(void *opaque)
+{
+    VirtioMmioNotifier *n = opaque;
+    uint64_t count;
+
+    if (read(n->fd, &count, sizeof(count)) == sizeof(count)) {
+        virtio_queue_notify(n->s->bus.vdev, n->queue);
+    }
+}
+
+static void virtio_mmio_start_ioeventfds(VirtioMmioState *s)
+{
+    VirtIODevice *vdev = s->bus.vdev;
+
+    if (!s->ioeventfd || s->notifiers || !kvm_ioeventfds_enabled()) {
+        return;
+    }
+    s->nr_notifiers = vdev->num_queues;
+    s->notifiers = g_new0(VirtioMmioNotifier, s->nr_notifiers);
+    for (unsigned i = 0; i < s->nr_notifiers; i++) {
+        VirtioMmioNotifier *n = &s->notifiers[i];
+
+        n->s = s;
+        n->queue = i;
+        n->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (n->fd < 0) {
+            log_mask(LOG_UNIMP, "virtio-mmio: eventfd for queue %u: %s (its notifies exit "
+                     "as usual)\n", i, strerror(errno));
+            continue;
+        }
+        main_loop_set_fd_handler(n->fd, virtio_mmio_notifier_read, NULL, n);
+        memory_region_add_eventfd(&s->iomem, REG_QUEUE_NOTIFY, 4, true, i, n->fd);
+    }
+}
+
+/* At a reset: notifies still pending are dropped with the queues. */
+static void virtio_mmio_stop_ioeventfds(VirtioMmioState *s)
+{
+    for (unsigned i = 0; i < s->nr_notifiers; i++) {
+        VirtioMmioNotifier *n = &s->notifiers[i];
+
+        if (n->fd >= 0) {
+            memory_region_del_eventfd(&s->iomem, REG_QUEUE_NOTIFY, 4, true, i, n->fd);
+            main_loop_set_fd_handler(n->fd, NULL, NULL, NULL);
+            close(n->fd);
+        }
+    }
+    g_clear_pointer(&s->notifiers, g_free);
+    s->nr_notifiers = 0;
+}
+
 static void virtio_mmio_reset_regs(VirtioMmioState *s)
 {
     s->device_features_sel = 0;
     s->driver_features_sel = 0;
     s->queue_sel = 0;
     s->shm_sel = 0;
+    virtio_mmio_stop_ioeventfds(s);
 }
 
 static void virtio_mmio_write_reg(VirtioMmioState *s, hwaddr reg, uint32_t value)
@@ -258,6 +334,8 @@ static void virtio_mmio_write_reg(VirtioMmioState *s, hwaddr reg, uint32_t value
         virtio_set_status(vdev, value);
         if (value == 0) {
             virtio_mmio_reset_regs(s);
+        } else if (vdev->status & VIRTIO_STATUS_DRIVER_OK) {
+            virtio_mmio_start_ioeventfds(s);
         }
         break;
     case REG_QUEUE_DESC_LOW:
@@ -349,6 +427,7 @@ static void virtio_mmio_unrealize(DeviceState *dev)
 {
     VirtioMmioState *s = VIRTIO_MMIO(dev);
 
+    virtio_mmio_stop_ioeventfds(s);
     memory_region_destroy(&s->iomem);
 }
 
@@ -372,6 +451,11 @@ static void virtio_mmio_init(Object *obj)
     sysbus_init_irq(SYS_BUS_DEVICE(s), &s->irq);
 }
 
+static const Property virtio_mmio_props[] = {
+    DEFINE_PROP_BOOL("ioeventfd", VirtioMmioState, ioeventfd, true),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
 static void virtio_mmio_class_init(ObjectClass *oc, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(oc);
@@ -384,6 +468,10 @@ static void virtio_mmio_class_init(ObjectClass *oc, void *data)
     dc->unrealize = virtio_mmio_unrealize;
     dc->reset = virtio_mmio_reset;
     tc->get_bus = virtio_mmio_get_bus;
+    device_class_set_props(dc, virtio_mmio_props);
+    object_class_property_set_description(oc, "ioeventfd", "under KVM, queue notifies "
+                                          "signal an eventfd in the kernel instead of "
+                                          "exiting (default on)");
 }
 
 static const TypeInfo virtio_mmio_type = {

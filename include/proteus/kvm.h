@@ -59,6 +59,11 @@ int kvm_check_extension(int cap);
 /* Errors unless the capability is there, naming it. */
 bool kvm_require_extension(int cap, const char *name, GError **errp);
 
+/* Whether the kernel signals ioeventfds itself (KVM_IOEVENTFD): a device
+ * then gains from moving work such as virtio notifies off the vCPU thread.
+ * Without KVM the memory API signals them on dispatch, which gains nothing. */
+bool kvm_ioeventfds_enabled(void);
+
 /* The level of an in-kernel interrupt controller input (gsi). */
 void kvm_set_irq(int gsi, int level);
 /* An IRQ line driving gsi, for a board to connect device outputs to. */

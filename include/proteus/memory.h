@@ -111,6 +111,7 @@ struct MemoryRegion {
     bool may_overlap;
     GPtrArray *subregions;         /* MemoryRegion *, highest priority first,
                                       later additions first among equals */
+    GArray *eventfds;              /* MemoryEventfd, offsets in the region */
 };
 
 /* Region set-up. size is in bytes. */
@@ -152,6 +153,30 @@ bool memory_region_is_rom(MemoryRegion *mr);
  * the pointer at the alias's offset; NULL otherwise. */
 void *memory_region_get_ram_ptr(MemoryRegion *mr);
 
+/*
+ * ioeventfds: a guest write of exactly size bytes at offset addr of an I/O
+ * region (and, with match_data, of the value data, in the device's byte
+ * order) adds 1 to the eventfd fd instead of calling the region's write
+ * callback; the device handles it when fd becomes readable (main loop).
+ * Under KVM the kernel signals fd itself, without leaving guest mode
+ * (KVM_IOEVENTFD); any other write path (TCG, an exit KVM did not match,
+ * DMA, the debugger) is matched here on dispatch, so the device sees the
+ * same thing either way. Adding the same (addr, size, match_data, data)
+ * twice is a bug.
+ */
+typedef struct MemoryEventfd {
+    hwaddr addr;
+    unsigned size;        /* 1, 2, 4 or 8 */
+    bool match_data;
+    uint64_t data;
+    int fd;
+} MemoryEventfd;
+
+void memory_region_add_eventfd(MemoryRegion *mr, hwaddr addr, unsigned size, bool match_data,
+                               uint64_t data, int fd);
+void memory_region_del_eventfd(MemoryRegion *mr, hwaddr addr, unsigned size, bool match_data,
+                               uint64_t data, int fd);
+
 /* Groups changes so the flat views are rebuilt once at the outermost commit. */
 void memory_region_transaction_begin(void);
 void memory_region_transaction_commit(void);
@@ -170,6 +195,8 @@ struct AddressSpace {
     UnassignedPolicy unassigned;
     bool big_endian;              /* what DEVICE_NATIVE_ENDIAN means here */
     GSList *listeners;
+    GArray *eventfds;             /* MemoryEventfd visible in the view, addresses
+                                     in the space, sorted by address */
 };
 
 void address_space_init(AddressSpace *as, MemoryRegion *root, const char *name);
@@ -215,7 +242,10 @@ MemoryRegion *address_space_translate(AddressSpace *as, hwaddr addr, hwaddr *xla
  * when only I/O ranges changed). A section of all 2^64 bytes has size
  * UINT64_MAX. Registering calls region_add for every existing section, then
  * commit; unregistering (or destroying the space) calls region_del for each,
- * then commit. */
+ * then commit.
+ * eventfd_add/eventfd_del (optional) likewise follow the ioeventfds visible
+ * in the space, with their addresses in the space: after a rebuild, on
+ * registering and on unregistering. */
 typedef struct MemorySection {
     MemoryRegion *mr;
     hwaddr offset_within_region;
@@ -228,6 +258,8 @@ struct MemoryListener {
     void (*region_add)(MemoryListener *l, const MemorySection *section);
     void (*region_del)(MemoryListener *l, const MemorySection *section);
     void (*commit)(MemoryListener *l);
+    void (*eventfd_add)(MemoryListener *l, const MemoryEventfd *e);
+    void (*eventfd_del)(MemoryListener *l, const MemoryEventfd *e);
     AddressSpace *as;
 };
 

@@ -7,17 +7,30 @@
  *   1 "real mode"       running from the reset vector
  *   2 "protected mode"  a flat GDT, CR0.PE, a far jump
  *     "reset ok"        the first time, it leaves a mark in RAM and resets
- *                       the machine through port 0xcf9 (bit 2); RAM
- *                       survives the reset, so the second time it goes on
+ *                       the machine through port 0xcf9 (bit 2), or, where
+ *                       nothing answers there (QEMU's microvm), with a
+ *                       triple fault; RAM survives the reset, so the second
+ *                       time it goes on
  *   3 "long mode"       identity-mapped 4 GiB (2 MiB pages), EFER.LME, CR0.PG
- *   4 "mmio ok"         a second ns16550a at MMIO 0xfe001000 (-device
- *                       ns16550a,addr=0xfe001000): its scratch register
- *                       keeps what is written, through KVM_EXIT_MMIO
+ *   4 "mmio ok"         finds the virtio-rng device among the eight
+ *                       virtio-mmio slots at 0xfeb00000 (-device
+ *                       virtio-rng-device): magic, version 2, device ID 4,
+ *                       then DeviceFeaturesSel selects which half of the
+ *                       features DeviceFeatures reads (VIRTIO_F_VERSION_1 in
+ *                       the high one): MMIO exits, reads and writes
  *   5 "fw_cfg ok"       the fw_cfg DMA interface reads the signature into RAM
  *   6 "pit ok"          three PIT interrupts (IRQ 0, through the in-kernel
  *                       8259 and the local APIC's LINT0) wake HLT
- *   7 "ap ok"           CPU 1 (-smp 2), started with INIT and SIPI through
+ *   7 "virtio ok"       one virtio-rng request through a split virtqueue:
+ *                       negotiation, the rings, a QueueNotify (an ioeventfd
+ *                       under proteus), and the used buffer's interrupt on
+ *                       the slot's line (IRQ 5 + slot) through the 8259,
+ *                       acknowledged through InterruptACK; 16 random bytes
+ *   8 "ap ok"           CPU 1 (-smp 2), started with INIT and SIPI through
  *                       the local APIC, runs a real-mode trampoline
+ *
+ * It runs the same under QEMU's -M microvm,ioapic2=off with
+ * -global virtio-mmio.force-legacy=false (tests/kvm/kvm-boot.py checks both).
  *
  * Then it writes 0x10 to isa-debug-exit (port 0xf4): exit status 33. A
  * step that fails writes its number instead (status 2n+1); an unexpected
@@ -26,7 +39,8 @@
 
     .equ    UART, 0x3f8
     .equ    DEBUG_EXIT, 0xf4
-    .equ    MMIO_UART, 0xfe001000
+    .equ    VIRTIO_MMIO, 0xfeb00000   /* 8 slots of 0x200 bytes */
+    .equ    VIRTIO_IRQ_BASE, 5
     .equ    LAPIC, 0xfee00000
     .equ    FW_CFG_DMA, 0x514
 
@@ -39,6 +53,13 @@
     .equ    RESET_PORT, 0xcf9
     .equ    DMA_DESC, 0x12000
     .equ    DMA_BUF, 0x12100
+    .equ    VIRTIO_SLOT, 0x11010       /* the rng's slot base (8 bytes) */
+    .equ    VIRTIO_IRQ, 0x11018        /* and its IRQ */
+    .equ    VIRTIO_ISR, 0x1101c        /* InterruptStatus bits the handler saw */
+    .equ    VQ_DESC, 0x13000           /* 4 descriptors */
+    .equ    VQ_AVAIL, 0x13100
+    .equ    VQ_USED, 0x13200
+    .equ    VQ_BUF, 0x13300
     .equ    STACK_TOP, 0x80000
 
     .equ    EXIT_OK, 0x10
@@ -81,8 +102,11 @@ start32:
     mov     $RESET_PORT, %dx
     mov     $0x06, %al                  /* bit 2: reset the machine */
     outb    %al, %dx
-1:  hlt                                 /* until the reset */
-    jmp     1b
+    mov     $10000000, %ecx             /* time for the reset to come */
+1:  pause
+    loop    1b
+    lidt    null_idtr                   /* no reset port: a triple fault */
+    ud2
 2:  mov     $msg_reset, %esi
     call    puts32
 
@@ -146,16 +170,29 @@ start64:
     call    puts64
     call    setup_idt
 
-    /* 4: MMIO scratch register of the second UART */
-    mov     $MMIO_UART, %ebx
-    movb    $0xa5, 7(%rbx)
-    movb    7(%rbx), %al
-    cmp     $0xa5, %al
+    /* 4: find the virtio-rng slot; DeviceFeaturesSel picks the half read */
+    mov     $VIRTIO_MMIO, %ebx
+    mov     $VIRTIO_IRQ_BASE, %edx
+1:  cmpl    $0x74726976, (%rbx)         /* "virt" */
     jne     fail4
-    movb    $0x5a, 7(%rbx)
-    movb    7(%rbx), %al
-    cmp     $0x5a, %al
+    cmpl    $2, 4(%rbx)                 /* version 2 */
     jne     fail4
+    cmpl    $4, 8(%rbx)                 /* entropy source */
+    je      2f
+    add     $0x200, %ebx
+    inc     %edx
+    cmp     $(VIRTIO_MMIO + 8 * 0x200), %ebx
+    jne     1b
+    jmp     fail4
+2:  mov     %rbx, VIRTIO_SLOT
+    mov     %edx, VIRTIO_IRQ
+    movl    $1, 0x14(%rbx)
+    testl   $1, 0x10(%rbx)              /* VIRTIO_F_VERSION_1 is bit 32 */
+    jz      fail4
+    mov     0x10(%rbx), %eax
+    movl    $0, 0x14(%rbx)
+    cmp     0x10(%rbx), %eax            /* the low half differs */
+    je      fail4
     lea     msg_mmio(%rip), %rsi
     call    puts64
 
@@ -212,12 +249,90 @@ start64:
     cmpl    $3, TICKS
     jb      7b
     cli
-    mov     $0xff, %al                  /* mask the PIC again */
-    outb    %al, $0x21
     lea     msg_pit(%rip), %rsi
     call    puts64
 
-    /* 7: the AP, if there is one (-smp 2) */
+    /* 7: a virtio-rng request: driver set-up (virtio 1.2 3.1.1), queue 0 */
+    mov     VIRTIO_SLOT, %rbx
+    cld
+    mov     $VQ_DESC, %edi
+    xor     %eax, %eax
+    mov     $0x400, %ecx
+    rep stosb                           /* rings and buffer zeroed */
+    movl    $0, 0x70(%rbx)              /* Status: reset */
+    movl    $3, 0x70(%rbx)              /* ACKNOWLEDGE | DRIVER */
+    movl    $1, 0x24(%rbx)              /* DriverFeatures, high half: VERSION_1 */
+    movl    $1, 0x20(%rbx)
+    movl    $0, 0x24(%rbx)              /* low half: nothing */
+    movl    $0, 0x20(%rbx)
+    movl    $0xb, 0x70(%rbx)            /* | FEATURES_OK */
+    testl   $8, 0x70(%rbx)
+    jz      fail7
+    movl    $0, 0x30(%rbx)              /* QueueSel 0 */
+    cmpl    $4, 0x34(%rbx)              /* QueueNumMax >= 4 */
+    jb      fail7
+    movl    $4, 0x38(%rbx)              /* QueueNum */
+    movl    $VQ_DESC, 0x80(%rbx)
+    movl    $0, 0x84(%rbx)
+    movl    $VQ_AVAIL, 0x90(%rbx)
+    movl    $0, 0x94(%rbx)
+    movl    $VQ_USED, 0xa0(%rbx)
+    movl    $0, 0xa4(%rbx)
+    movl    $1, 0x44(%rbx)              /* QueueReady */
+    movl    $0xf, 0x70(%rbx)            /* | DRIVER_OK */
+    movq    $VQ_BUF, VQ_DESC            /* descriptor 0: 16 device-writable bytes */
+    movl    $16, VQ_DESC + 8
+    movw    $2, VQ_DESC + 12            /* VIRTQ_DESC_F_WRITE */
+    movw    $0, VQ_AVAIL + 4            /* avail ring[0] = descriptor 0 */
+    movw    $1, VQ_AVAIL + 2            /* avail idx = 1 */
+
+    /* its line through the 8259 (vector 0x20 + IRQ), the PIT as a time-out */
+    mov     VIRTIO_IRQ, %ecx
+    lea     virtio_isr(%rip), %rax
+    mov     %ecx, %edi
+    shl     $4, %edi
+    add     $(IDT + 0x20 * 16), %edi
+    call    set_gate
+    mov     VIRTIO_IRQ, %ecx
+    mov     $0xfffe, %eax               /* IRQ 0 stays open */
+    btr     %ecx, %eax
+    cmp     $8, %ecx
+    jb      3f
+    btr     $2, %eax                    /* the slave's cascade */
+3:  outb    %al, $0x21
+    mov     %ah, %al
+    outb    %al, $0xa1
+    movl    $0, VIRTIO_ISR
+    movl    $0, TICKS
+    movl    $0, 0x50(%rbx)              /* QueueNotify: queue 0 */
+    sti
+4:  hlt                                 /* until the interrupt: the used */
+    testl   $1, VIRTIO_ISR              /* idx can be seen before it comes */
+    jnz     5f
+    cmpl    $300, TICKS                 /* 3 s */
+    jb      4b
+5:  cli
+    mov     $0xff, %al                  /* mask the PIC again */
+    outb    %al, $0x21
+    outb    %al, $0xa1
+    cmpw    $1, VQ_USED + 2
+    jne     fail7
+    cmpl    $0, VQ_USED + 4             /* used ring[0]: descriptor 0 */
+    jne     fail7
+    cmpl    $16, VQ_USED + 8            /* 16 bytes written */
+    jne     fail7
+    testl   $1, VIRTIO_ISR              /* the interrupt said "used buffer" */
+    jz      fail7
+    cmpl    $0, 0x60(%rbx)              /* and was acknowledged */
+    jne     fail7
+    mov     VQ_BUF, %rax
+    or      VQ_BUF + 8, %rax
+    jz      fail7
+    lea     msg_virtio(%rip), %rsi
+    call    puts64
+
+    /* 8: the AP, if there is one (-smp 2) */
+    mov     $LAPIC, %ebx
     lea     trampoline(%rip), %rsi
     mov     $TRAMPOLINE, %edi
     mov     $(trampoline_end - trampoline), %ecx
@@ -247,6 +362,9 @@ fail5:
     jmp     fail
 fail7:
     mov     $7, %al
+    jmp     fail
+fail8:
+    mov     $8, %al
 fail:
     outb    %al, $DEBUG_EXIT
 halt_forever:
@@ -303,6 +421,23 @@ timer_isr:
     pop     %rax
     iretq
 
+/* The virtio slot's interrupt: InterruptStatus acknowledged, EOI. */
+virtio_isr:
+    push    %rax
+    push    %rbx
+    mov     VIRTIO_SLOT, %rbx
+    mov     0x60(%rbx), %eax
+    or      %eax, VIRTIO_ISR
+    mov     %eax, 0x64(%rbx)            /* InterruptACK: the line goes low */
+    mov     $0x20, %al
+    cmpl    $8, VIRTIO_IRQ
+    jb      1f
+    outb    %al, $0xa0                  /* EOI to the slave too */
+1:  outb    %al, $0x20
+    pop     %rbx
+    pop     %rax
+    iretq
+
 unexpected_isr:
     mov     $EXIT_EXCEPTION, %al
     outb    %al, $DEBUG_EXIT
@@ -333,6 +468,9 @@ gdtr:
 idtr:
     .word   256 * 16 - 1
     .quad   IDT
+null_idtr:
+    .word   0
+    .long   0
 
 msg_real:   .asciz "real mode\n"
 msg_prot:   .asciz "protected mode\n"
@@ -341,6 +479,7 @@ msg_long:   .asciz "long mode\n"
 msg_mmio:   .asciz "mmio ok\n"
 msg_fwcfg:  .asciz "fw_cfg ok\n"
 msg_pit:    .asciz "pit ok\n"
+msg_virtio: .asciz "virtio ok\n"
 msg_ap:     .asciz "ap ok\n"
 
 /* ---- the reset vector: 0xfffffff0 ---- */

@@ -1,8 +1,12 @@
 /*
  * Unit tests for the memory API's region tree: priorities and overlaps,
  * nested containers, holes, aliases, a randomized check of flat views
- * against a direct walk of the tree, and listeners with transactions.
+ * against a direct walk of the tree, listeners with transactions, and
+ * ioeventfds.
  */
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include "memory-test-helpers.h"
 
 /* ---- the tree ---- */
@@ -450,6 +454,131 @@ static void test_listener(void)
     tdev_fini(&d);
 }
 
+/* ---- ioeventfds ---- */
+
+static void tl_eventfd(MemoryListener *l, const char *what, const MemoryEventfd *e)
+{
+    TestListener *t = (TestListener *)l;
+
+    g_string_append_printf(t->events, "%s 0x%" G_GINT64_MODIFIER "x+%u", what, e->addr, e->size);
+    if (e->match_data) {
+        g_string_append_printf(t->events, " =0x%" G_GINT64_MODIFIER "x", e->data);
+    }
+    g_string_append(t->events, "; ");
+}
+
+static void tl_eventfd_add(MemoryListener *l, const MemoryEventfd *e)
+{
+    tl_eventfd(l, "add", e);
+}
+
+static void tl_eventfd_del(MemoryListener *l, const MemoryEventfd *e)
+{
+    tl_eventfd(l, "del", e);
+}
+
+/* What the eventfd counted since the last call. */
+static uint64_t eventfd_take(int fd)
+{
+    uint64_t v = 0;
+
+    return read(fd, &v, sizeof(v)) == sizeof(v) ? v : 0;
+}
+
+static void test_ioeventfd(void)
+{
+    Fixture f;
+    TestDev d;
+    MemoryRegion window;
+    TestListener t = { .l = { .eventfd_add = tl_eventfd_add, .eventfd_del = tl_eventfd_del },
+                       .events = g_string_new("") };
+    int fd0 = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    int fd1 = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+    g_assert_cmpint(fd0, >=, 0);
+    g_assert_cmpint(fd1, >=, 0);
+    fixture_init(&f, 0x100000);
+    tdev_init(&d, "dev", DEVICE_LITTLE_ENDIAN, 1, 8, false, 0, 0);
+
+    /* Not mapped yet: no listener hears of it. */
+    memory_region_add_eventfd(&d.mr, 0x10, 4, true, 0, fd0);
+    memory_listener_register(&t.l, &f.as);
+    tl_expect(&t, "");
+    memory_region_add_subregion(&f.root, 0x2000, &d.mr);
+    tl_expect(&t, "add 0x2010+4 =0x0; ");
+    memory_region_add_eventfd(&d.mr, 0x10, 4, true, 1, fd1);
+    tl_expect(&t, "add 0x2010+4 =0x1; ");
+
+    /* A matching write counts on its eventfd and never reaches the device. */
+    g_assert_cmpint(address_space_store(&f.as, 0x2010, 4, false, 0), ==, MEMTX_OK);
+    g_assert_cmpint(address_space_store(&f.as, 0x2010, 4, false, 1), ==, MEMTX_OK);
+    g_assert_cmpint(address_space_store(&f.as, 0x2010, 4, false, 1), ==, MEMTX_OK);
+    g_assert_cmpuint(d.log->len, ==, 0);
+    g_assert_cmpuint(eventfd_take(fd0), ==, 1);
+    g_assert_cmpuint(eventfd_take(fd1), ==, 2);
+    /* Other data, another size, a read: the device as usual. */
+    g_assert_cmpint(address_space_store(&f.as, 0x2010, 4, false, 2), ==, MEMTX_OK);
+    g_assert_cmpint(address_space_store(&f.as, 0x2010, 2, false, 0), ==, MEMTX_OK);
+    tdev_expect(&d, 0, true, 0x10, 4, 2);
+    tdev_expect(&d, 1, true, 0x10, 2, 0);
+    g_assert_cmpuint(eventfd_take(fd0), ==, 0);
+
+    /* They move with the region. */
+    memory_region_set_address(&d.mr, 0x3000);
+    tl_expect(&t, "del 0x2010+4 =0x0; del 0x2010+4 =0x1; add 0x3010+4 =0x0; "
+                  "add 0x3010+4 =0x1; ");
+
+    /* An alias shows those inside its window, at their place in it. */
+    memory_region_init_alias(&window, NULL, "window", &d.mr, 0x8, 0x10);
+    memory_region_add_subregion(&f.root, 0x5000, &window);
+    tl_expect(&t, "add 0x5008+4 =0x0; add 0x5008+4 =0x1; ");
+    g_assert_cmpint(address_space_store(&f.as, 0x5008, 4, false, 1), ==, MEMTX_OK);
+    g_assert_cmpuint(eventfd_take(fd1), ==, 1);
+    memory_region_set_alias_offset(&window, 0x14);
+    tl_expect(&t, "del 0x5008+4 =0x0; del 0x5008+4 =0x1; ");
+    memory_region_del_subregion(&f.root, &window);
+    tl_expect(&t, "");
+
+    /* Removed, disabled: gone from the listener's view. */
+    memory_region_del_eventfd(&d.mr, 0x10, 4, true, 1, fd1);
+    tl_expect(&t, "del 0x3010+4 =0x1; ");
+    g_array_set_size(d.log, 0);
+    g_assert_cmpint(address_space_store(&f.as, 0x3010, 4, false, 1), ==, MEMTX_OK);
+    tdev_expect(&d, 0, true, 0x10, 4, 1);
+    g_assert_cmpuint(eventfd_take(fd1), ==, 0);
+    memory_region_set_enabled(&d.mr, false);
+    tl_expect(&t, "del 0x3010+4 =0x0; ");
+    memory_region_set_enabled(&d.mr, true);
+    tl_expect(&t, "add 0x3010+4 =0x0; ");
+    memory_listener_unregister(&t.l);
+    tl_expect(&t, "del 0x3010+4 =0x0; ");
+
+    /* Without match_data any value of that size counts. */
+    memory_region_del_eventfd(&d.mr, 0x10, 4, true, 0, fd0);
+    memory_region_add_eventfd(&d.mr, 0x20, 8, false, 0, fd0);
+    g_array_set_size(d.log, 0);
+    g_assert_cmpint(address_space_store(&f.as, 0x3020, 8, false, 0x1234), ==, MEMTX_OK);
+    g_assert_cmpuint(d.log->len, ==, 0);
+    g_assert_cmpuint(eventfd_take(fd0), ==, 1);
+
+    /* Registering replays them; destroying the space takes them back. */
+    memory_listener_register(&t.l, &f.as);
+    tl_expect(&t, "add 0x3020+8; ");
+    memory_region_del_subregion(&f.root, &d.mr);
+    tl_expect(&t, "del 0x3020+8; ");
+    memory_region_add_subregion(&f.root, 0x4000, &d.mr);
+    tl_expect(&t, "add 0x4020+8; ");
+    memory_region_del_subregion(&f.root, &d.mr);
+    fixture_fini(&f);
+    tl_expect(&t, "del 0x4020+8; ");
+
+    g_string_free(t.events, TRUE);
+    memory_region_destroy(&window);
+    tdev_fini(&d);
+    close(fd0);
+    close(fd1);
+}
+
 int main(int argc, char **argv)
 {
     int ret;
@@ -462,6 +591,7 @@ int main(int argc, char **argv)
     g_test_add_func("/memory/tree/alias", test_alias);
     g_test_add_func("/memory/tree/random", test_random_trees);
     g_test_add_func("/memory/listener", test_listener);
+    g_test_add_func("/memory/ioeventfd", test_ioeventfd);
     ret = g_test_run();
     log_capture_teardown();
     return ret;
