@@ -16,12 +16,21 @@
 
 const char kvm_arch_name[] = "x86_64";
 
-/* MSRs of the CPU state, kept when the kernel lists them. */
+/*
+ * MSRs of the CPU state, kept when the kernel lists them. A reset puts
+ * back their power-on values: the paravirtual ones (async page faults,
+ * steal time, PV EOI) must be off again then, or the kernel would go on
+ * writing into memory the next boot owns. Order matters when they are
+ * set: the TSC before its deadline, ASYNC_PF_INT before ASYNC_PF_EN.
+ */
 static const uint32_t x86_state_msrs[] = {
     0x00000010,     /* IA32_TIME_STAMP_COUNTER */
+    0x0000003b,     /* IA32_TSC_ADJUST */
+    0x000006e0,     /* IA32_TSC_DEADLINE */
     0x00000174,     /* IA32_SYSENTER_CS */
     0x00000175,     /* IA32_SYSENTER_ESP */
     0x00000176,     /* IA32_SYSENTER_EIP */
+    0x0000017a,     /* IA32_MCG_STATUS */
     0x000001a0,     /* IA32_MISC_ENABLE */
     0x00000277,     /* IA32_PAT */
     0xc0000081,     /* STAR */
@@ -32,6 +41,11 @@ static const uint32_t x86_state_msrs[] = {
     0xc0000103,     /* TSC_AUX */
     0x4b564d00,     /* KVM wall clock */
     0x4b564d01,     /* KVM system time (kvmclock) */
+    0x4b564d06,     /* KVM async page fault interrupt vector */
+    0x4b564d02,     /* KVM async page faults enabled */
+    0x4b564d03,     /* KVM steal time */
+    0x4b564d04,     /* KVM PV EOI */
+    0x4b564d05,     /* KVM poll control */
 };
 
 static struct {
