@@ -161,6 +161,11 @@ static bool opt_drive(SystemConfig *cfg, const char *arg, GError **errp)
     return true;
 }
 
+static bool opt_global(SystemConfig *cfg, const char *arg, GError **errp)
+{
+    return device_global_add(arg, errp);
+}
+
 static bool opt_fw_cfg(SystemConfig *cfg, const char *arg, GError **errp)
 {
     return fw_cfg_parse_option(arg, errp);
@@ -356,6 +361,8 @@ static const SystemOption system_options[] = {
     { "dtb", "FILE", opt_dtb, "device tree blob to use instead of the generated one" },
     { "device", "TYPE[,prop=value...]", opt_devices,
       "add a device (-device help, -device TYPE,help)" },
+    { "global", "DRIVER.PROP=VALUE", opt_global,
+      "default of a property for every device of that type (board-made ones too)" },
     { "device-plugin", "PATH", opt_device_plugins, "load an out-of-tree device module" },
     { "chardev", "BACKEND,id=ID[,...]", opt_chardevs,
       "character device backend (null, stdio, file, pipe, socket, pty)" },

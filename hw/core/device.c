@@ -109,10 +109,102 @@ static void gpio_list_free(gpointer p)
     g_free(ngl);
 }
 
+/* ---- -global: property defaults for every device of a type ---- */
+
+typedef struct DeviceGlobal {
+    char *driver;
+    char *property;
+    char *value;
+    char *spec;             /* as given, for messages */
+} DeviceGlobal;
+
+static GPtrArray *device_globals;
+
+static void device_global_free(gpointer p)
+{
+    DeviceGlobal *g = p;
+
+    g_free(g->driver);
+    g_free(g->property);
+    g_free(g->value);
+    g_free(g->spec);
+    g_free(g);
+}
+
+bool device_global_add(const char *spec, GError **errp)
+{
+    const char *dot = strchr(spec, '.');
+    const char *eq = dot ? strchr(dot, '=') : NULL;
+    g_autofree char *driver = NULL;
+    g_autofree char *property = NULL;
+    ObjectClass *oc;
+    DeviceGlobal *g;
+    GError *err = NULL;
+
+    if (!dot || !eq || dot == spec || eq == dot + 1) {
+        error_setg_code(errp, PROTEUS_ERROR_INVALID,
+                        "-global %s: expected DRIVER.PROPERTY=VALUE", spec);
+        return false;
+    }
+    driver = g_strndup(spec, dot - spec);
+    property = g_strndup(dot + 1, eq - dot - 1);
+    if (!module_load_type(driver, &err) && err) {
+        g_propagate_prefixed_error(errp, err, "-global %s: ", spec);
+        return false;
+    }
+    oc = object_class_by_name(driver);
+    if (!oc || !object_class_dynamic_cast(oc, TYPE_DEVICE)) {
+        error_setg_code(errp, PROTEUS_ERROR_NOT_FOUND,
+                        "-global %s: '%s' is not a device type (-device help lists them)",
+                        spec, driver);
+        return false;
+    }
+    if (!object_class_property_find(oc, property)) {
+        error_setg_code(errp, PROTEUS_ERROR_NOT_FOUND,
+                        "-global %s: '%s' has no property '%s' (-device %s,help lists them)",
+                        spec, driver, property, driver);
+        return false;
+    }
+    if (!device_globals) {
+        device_globals = g_ptr_array_new_with_free_func(device_global_free);
+    }
+    g = g_new0(DeviceGlobal, 1);
+    g->driver = g_steal_pointer(&driver);
+    g->property = g_steal_pointer(&property);
+    g->value = g_strdup(eq + 1);
+    g->spec = g_strdup(spec);
+    g_ptr_array_add(device_globals, g);
+    return true;
+}
+
+void device_globals_clear(void)
+{
+    g_clear_pointer(&device_globals, g_ptr_array_unref);
+}
+
+/* The globals for dev's type and its ancestors, in the order given. */
+static bool device_apply_globals(DeviceState *dev, GError **errp)
+{
+    ObjectClass *oc = object_get_class(OBJECT(dev));
+
+    for (guint i = 0; device_globals && i < device_globals->len; i++) {
+        DeviceGlobal *g = g_ptr_array_index(device_globals, i);
+
+        if (object_class_dynamic_cast(oc, g->driver) &&
+            !object_property_parse(OBJECT(dev), g->property, g->value, errp)) {
+            g_prefix_error(errp, "-global %s: ", g->spec);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* ---- life cycle ---- */
 
 DeviceState *device_new(const char *typename, GError **errp)
 {
+    DeviceState *dev;
+
     ObjectClass *oc;
     GError *err = NULL;
 
@@ -136,7 +228,12 @@ DeviceState *device_new(const char *typename, GError **errp)
                         "'%s' is an abstract device type and cannot be created", typename);
         return NULL;
     }
-    return DEVICE(object_new(typename));
+    dev = DEVICE(object_new(typename));
+    if (!device_apply_globals(dev, errp)) {
+        object_unref(dev);
+        return NULL;
+    }
+    return dev;
 }
 
 bool device_realize(DeviceState *dev, GError **errp)

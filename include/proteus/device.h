@@ -39,8 +39,16 @@ struct DeviceClass {
     void (*reset)(DeviceState *dev);
 };
 
-/* Creates a device of a type that may live in a not-yet-loaded module. */
+/* Creates a device of a type that may live in a not-yet-loaded module,
+ * with the -global defaults for its type applied. */
 DeviceState *device_new(const char *typename, GError **errp);
+
+/* -global DRIVER.PROPERTY=VALUE: every device of type DRIVER (or a subtype)
+ * created from now on starts with that property value, board-made ones
+ * included. The type and the property must exist; a value that does not
+ * parse fails the device's creation, naming the -global. */
+bool device_global_add(const char *spec, GError **errp);
+void device_globals_clear(void);
 bool device_realize(DeviceState *dev, GError **errp);
 void device_unrealize(DeviceState *dev);
 void device_reset(DeviceState *dev);

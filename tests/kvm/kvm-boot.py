@@ -156,6 +156,25 @@ def guest(emulator, image):
         tap.skip(what, 'QEMU gets %s too' % q_status)
     else:
         tap.point(status == GUEST_EXIT, what, out)
+    notifies(emulator, devices)
+
+
+def notifies(emulator, devices):
+    """The guest's QueueNotify: taken by KVM through the ioeventfd, so the
+    device never sees the write; with -global virtio-mmio.ioeventfd=off it
+    exits and reaches the device's register (the device trace shows it)."""
+    for extra, exits in (([], False), (['-global', 'virtio-mmio.ioeventfd=off'], True)):
+        with tempfile.TemporaryDirectory() as tmp:
+            log = os.path.join(tmp, 'trace.log')
+            lines, status, out = run_guest([emulator, '-M', 'microvm', '-accel', 'kvm'] +
+                                           devices + extra + ['-d', 'trace_dev', '-D', log])
+            with open(log, errors='replace') as f:
+                trace = f.read()
+        seen = 'virtio-mmio: write 0x050 <- 0x00000000' in trace
+        tap.point('virtio ok' in lines and status == GUEST_EXIT and seen == exits,
+                  'virtio notify %s' % ('exits to the device with ioeventfd=off' if exits
+                                        else 'taken by the ioeventfd, no exit'),
+                  out + '\n'.join(trace.splitlines()[-10:]))
 
 
 def errors(emulator):

@@ -181,6 +181,12 @@ static void test_bad_input(void)
     assert_fails("-M none -netdev user,id=n0,hostfwd=tcp::x-:22", "hostfwd", NULL);
     assert_fails("-M none -netdev tap,id=t0,script=/etc/qemu-ifup", "script", NULL);
     assert_fails("-M none -object nosuchobj,id=o0", "nosuchobj", NULL);
+    assert_fails("-M none -global ns16550a", "-global ns16550a", "DRIVER.PROPERTY=VALUE");
+    assert_fails("-M none -global nosuchdev.x=1", "nosuchdev", "not a device type");
+    assert_fails("-M none -global ns16550a.nosuchprop=1", "nosuchprop", NULL);
+    /* applied to each device of the type: a bad value fails its creation */
+    assert_fails("-M none -global ns16550a.regshift=300 -device ns16550a,addr=0x1000",
+                 "-global ns16550a.regshift=300", "300");
 }
 
 int main(int argc, char **argv)
