@@ -13,12 +13,11 @@
 #include <glib-unix.h>
 
 #include "proteus-config.h"
-#include "accel/tcg/backend.h"
 #include "hw/nvram/fw_cfg.h"
+#include "proteus/accel.h"
 #include "proteus/chardev.h"
 #include "proteus/cpus.h"
 #include "proteus/drive.h"
-#include "proteus/kvm.h"
 #include "proteus/gdbstub.h"
 #include "proteus/log.h"
 #include "proteus/machine.h"
@@ -34,7 +33,6 @@
 #include "system/system.h"
 
 static const char *const known_arches[] = { "riscv64", "aarch64", "s390x", "x86_64", NULL };
-static const char *const known_accels[] = { "tcg", "kvm", "qtest", NULL };
 
 typedef struct SystemConfig {
     const char *progname;
@@ -247,42 +245,6 @@ static bool opt_smp(SystemConfig *cfg, const char *arg, GError **errp)
     return true;
 }
 
-/* "tcg,backend=interp": the translator's options. */
-static bool check_tcg_options(OptList *opts, GError **errp)
-{
-    for (guint i = 0; i < opts->items->len; i++) {
-        OptItem *it = g_ptr_array_index(opts->items, i);
-        bool known = false;
-
-        if (strcmp(it->key, "backend") == 0) {
-            g_autoptr(GString) names = g_string_new(NULL);
-
-            for (const IRBackend *const *b = ir_backends; *b; b++) {
-                known |= it->value && strcmp(it->value, (*b)->name) == 0;
-                g_string_append_printf(names, "%s%s", names->len ? ", " : "", (*b)->name);
-            }
-            if (!known) {
-                error_setg_code(errp, PROTEUS_ERROR_INVALID,
-                                "-accel tcg: backend '%s' is not available (built: %s)",
-                                it->value ? it->value : "", names->str);
-                return false;
-            }
-        } else if (strcmp(it->key, "thread") == 0) {
-            if (!it->value || (strcmp(it->value, "single") && strcmp(it->value, "multi"))) {
-                error_setg_code(errp, PROTEUS_ERROR_INVALID,
-                                "-accel tcg: thread must be single or multi, not '%s'",
-                                it->value ? it->value : "");
-                return false;
-            }
-        } else {
-            error_setg_code(errp, PROTEUS_ERROR_INVALID,
-                            "-accel tcg: unknown option '%s' (backend=, thread=)", it->key);
-            return false;
-        }
-    }
-    return true;
-}
-
 /* "-accel kvm:tcg,backend=interp": accelerators tried in order, each with options. */
 static bool opt_accel(SystemConfig *cfg, const char *arg, GError **errp)
 {
@@ -290,24 +252,18 @@ static bool opt_accel(SystemConfig *cfg, const char *arg, GError **errp)
 
     for (char **c = choices; *c; c++) {
         g_autoptr(OptList) opts = opt_list_parse(*c, "-accel", "accelerator name", errp);
+        const AccelClass *ac;
 
         if (!opts) {
             return false;
         }
-        if (!g_strv_contains(known_accels, opts->head)) {
+        ac = accel_find(opts->head);
+        if (!ac) {
             error_setg_code(errp, PROTEUS_ERROR_INVALID,
-                            "-accel: unknown accelerator '%s' (tcg, kvm, qtest)", opts->head);
+                            "-accel: unknown accelerator '%s' (%s)", opts->head, accel_names());
             return false;
         }
-        if (strcmp(opts->head, "tcg") == 0) {
-            if (!check_tcg_options(opts, errp)) {
-                return false;
-            }
-        } else if (opts->items->len) {
-            OptItem *it = g_ptr_array_index(opts->items, 0);
-
-            error_setg_code(errp, PROTEUS_ERROR_INVALID, "-accel %s: unknown option '%s'",
-                            opts->head, it->key);
+        if (!ac->check_opts(opts, errp)) {
             return false;
         }
     }
@@ -662,11 +618,6 @@ static bool create_monitors(SystemConfig *cfg, GError **errp)
 }
 
 /* Architectures with a TCG frontend; x86_64 guests run only under KVM. */
-static bool arch_has_tcg(const char *arch)
-{
-    return !arch || strcmp(arch, "x86_64") != 0;
-}
-
 /* The guest architecture: --arch / the program name, else -M's machine's. */
 static const char *guest_arch(SystemConfig *cfg)
 {
@@ -683,85 +634,37 @@ static const char *guest_arch(SystemConfig *cfg)
 
 /*
  * Picks the accelerator before the board is built (a board creates its
- * CPUs for it): the first of -accel's choices that works here. kvm works
- * when kvm_init() does (it then owns the vCPU threads: *use_kvm); tcg when
- * the architecture has a translator (tcg_setup() finishes it later). The
- * default is tcg, or kvm for architectures without a translator. When
- * nothing works, the error gives every choice's reason.
+ * CPUs for it): the first of -accel's choices whose init_machine works
+ * here, by default tcg, then kvm. *chosen and *chosen_opts say which, for
+ * its init_vcpus after the board. When none works, the error gives every
+ * choice's reason.
  */
-static bool accel_select(SystemConfig *cfg, bool *use_kvm, GError **errp)
+static bool accel_select(SystemConfig *cfg, const AccelClass **chosen, OptList **chosen_opts,
+                         GError **errp)
 {
     const char *arch = guest_arch(cfg);
-    const char *accel = cfg->accel ? cfg->accel : arch_has_tcg(arch) ? "tcg" : "kvm";
-    g_auto(GStrv) choices = g_strsplit(accel, ":", -1);
+    g_auto(GStrv) choices = g_strsplit(cfg->accel ? cfg->accel : "tcg:kvm", ":", -1);
     g_autoptr(GString) why = g_string_new(NULL);
 
-    *use_kvm = false;
     for (char **c = choices; *c; c++) {
-        g_autofree char *name = g_strndup(*c, strcspn(*c, ","));
+        OptList *opts = opt_list_parse(*c, "-accel", "accelerator name", errp);
+        const AccelClass *ac = opts ? accel_find(opts->head) : NULL;
         GError *err = NULL;
 
-        if (strcmp(name, "kvm") == 0) {
-            if (kvm_init(arch, &err)) {
-                *use_kvm = true;
-                return true;
-            }
-            g_string_append_printf(why, "%s%s", why->len ? "; " : "", err->message);
-            g_error_free(err);
-        } else if (strcmp(name, "tcg") == 0 && !arch_has_tcg(arch)) {
-            g_string_append_printf(why, "%s-accel tcg: %s has no TCG frontend yet (use "
-                                   "-accel kvm)", why->len ? "; " : "", arch);
-        } else {
+        if (!ac) {
+            return false;       /* opt_accel checked them */
+        }
+        if (ac->init_machine(arch, opts, &err)) {
+            *chosen = ac;
+            *chosen_opts = opts;
             return true;
         }
+        g_string_append_printf(why, "%s%s", why->len ? "; " : "", err->message);
+        g_error_free(err);
+        opt_list_free(opts);
     }
     error_setg_code(errp, PROTEUS_ERROR_INVALID, "%s", why->str);
     return false;
-}
-
-/*
- * Sets up the translator for the machine's CPUs from the first "tcg" of
- * -accel (kvm, not chosen, is skipped): its backend (default the JIT,
- * else the interpreter) and its threading (default one thread per vCPU).
- */
-static bool tcg_setup(const char *accel, GError **errp)
-{
-    const IRBackend *backend = ir_backends[1] ? ir_backends[1] : ir_backends[0];
-    g_auto(GStrv) choices = g_strsplit(accel ? accel : "tcg", ":", -1);
-    g_autoptr(OptList) opts = NULL;
-
-    for (char **c = choices; *c && !opts; c++) {
-        opts = opt_list_parse(*c, "-accel", "accelerator name", errp);
-        if (!opts) {
-            return false;
-        }
-        if (strcmp(opts->head, "tcg") != 0) {
-            g_clear_pointer(&opts, opt_list_free);
-        }
-    }
-    if (!opts) {
-        error_setg_code(errp, PROTEUS_ERROR_INVALID,
-                        "-accel %s: no available accelerator (this build runs tcg)", accel);
-        return false;
-    }
-    for (guint i = 0; i < opts->items->len; i++) {
-        OptItem *it = g_ptr_array_index(opts->items, i);
-
-        if (strcmp(it->key, "backend") == 0) {
-            for (const IRBackend *const *b = ir_backends; *b; b++) {
-                if (strcmp(it->value, (*b)->name) == 0) {
-                    backend = *b;
-                }
-            }
-        } else if (strcmp(it->key, "thread") == 0) {
-            cpus_set_single_thread(strcmp(it->value, "single") == 0);
-        }
-    }
-    if (!tcg_exec_init(backend, errp)) {
-        g_prefix_error(errp, "-accel tcg,backend=%s: ", backend->name);
-        return false;
-    }
-    return true;
 }
 
 /* -debugcon SPEC: an isa-debugcon on a chardev "debugcon" made from SPEC. */
@@ -796,7 +699,8 @@ static bool system_start(SystemConfig *cfg, int *status, GError **errp)
     uint32_t mask = 0;
     bool answered = false;
     bool run_cpus;
-    bool use_kvm = false;
+    const AccelClass *accel = &accel_qtest;
+    g_autoptr(OptList) accel_opts = NULL;
 
     if (is_help(cfg->log_items)) {
         log_print_categories(stdout);
@@ -871,7 +775,7 @@ static bool system_start(SystemConfig *cfg, int *status, GError **errp)
     /* Guest CPUs of the system emulator reach memory through the softmmu
      * TLB: boards create them with this already set. */
     ir_mem_model = IR_MEM_SOFTMMU;
-    if (!cfg->qtest && !accel_select(cfg, &use_kvm, errp)) {
+    if (!cfg->qtest && !accel_select(cfg, &accel, &accel_opts, errp)) {
         return false;
     }
     if (!create_machine(cfg, errp)) {
@@ -894,7 +798,7 @@ static bool system_start(SystemConfig *cfg, int *status, GError **errp)
 
     /* qtest drives the clock and the devices itself: no CPU runs */
     run_cpus = !qtest_enabled() && !MACHINE_GET_CLASS(current_machine())->no_cpu;
-    if (run_cpus && (use_kvm ? !kvm_init_vcpus(errp) : !tcg_setup(cfg->accel, errp))) {
+    if (run_cpus && !accel->init_vcpus(accel_opts, errp)) {
         return false;
     }
 
