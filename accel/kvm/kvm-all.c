@@ -106,6 +106,11 @@ bool kvm_require_extension(int cap, const char *name, GError **errp)
 
 /* ---- interrupt lines ---- */
 
+/* The level last given to each GSI (BQL): a device that sets its line
+ * again to what it was (virtio after every queue run) costs no ioctl. */
+#define KVM_GSI_CACHED 64
+static int8_t kvm_gsi_level[KVM_GSI_CACHED];
+
 void kvm_set_irq(int gsi, int level)
 {
     struct kvm_irq_level irq = { .irq = gsi, .level = level };
@@ -113,6 +118,12 @@ void kvm_set_irq(int gsi, int level)
 
     if (!kvm_enabled()) {
         return;     /* devices reset their lines before the VM exists */
+    }
+    if (gsi >= 0 && gsi < KVM_GSI_CACHED) {
+        if (kvm_gsi_level[gsi] == !!level) {
+            return;
+        }
+        kvm_gsi_level[gsi] = !!level;
     }
     ret = kvm_vm_ioctl(KVM_IRQ_LINE, &irq);
     if (ret < 0) {
