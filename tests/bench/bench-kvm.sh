@@ -1,8 +1,11 @@
 #!/bin/sh
-# KVM on the x86-64 microvm: time from process start to SeaBIOS's boot
-# search and the peak RSS then, proteus against qemu-system-x86_64 -M
-# microvm -accel kvm (when installed) in the same run, best of 3. Skipped
-# (with the reason) on hosts without /dev/kvm or without Debian's seabios.
+# KVM on the x86-64 microvm, proteus against qemu-system-x86_64 -M microvm
+# -accel kvm (when installed) in the same run, best of 3:
+#  - the time from process start to SeaBIOS's boot search, and the peak RSS
+#    then;
+#  - the cost of a virtio queue notify seen from the vCPU, with ioeventfds
+#    and without (tests/bench/kvm/notify.S, kvm-notify.py).
+# Skipped (with the reason) on hosts without /dev/kvm or Debian's seabios.
 #
 #   sh tests/bench/bench-kvm.sh BUILD      (make bench does this)
 set -u
@@ -56,4 +59,14 @@ if [ -n "$qemu" ]; then
 else
     echo "qemu-system-x86_64 not installed: no comparison (make bench installs it)"
 fi
-[ "${p%% *}" != FAILED ]
+status=0
+[ "${p%% *}" != FAILED ] || status=1
+
+echo
+printf '%-14s %14s %14s\n' "virtio notify" "ioeventfd us" "exit us"
+for emu in "$proteus" $qemu; do
+    on=$(python3 "$src/kvm-notify.py" "$build" "$emu" on "$runs") || { on=FAILED; status=1; }
+    off=$(python3 "$src/kvm-notify.py" "$build" "$emu" off "$runs") || { off=FAILED; status=1; }
+    printf '%-14s %14s %14s\n' "$(basename "$emu" | sed 's/-system-x86_64//')" "$on" "$off"
+done
+exit $status
