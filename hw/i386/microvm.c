@@ -17,7 +17,8 @@
  *   0x100000000 RAM above 3 GiB
  * I/O ports:
  *   0x3f8   16550A UART on serial_hd(0), IRQ 4
- *   0x510   fw_cfg (0x514: its DMA register); -fw_cfg adds files
+ *   0x510   fw_cfg (0x514: its DMA register), the fw_cfg-io device
+ *           /machine/fw_cfg; -fw_cfg adds files
  *   0x402   isa-debugcon, with -debugcon
  *   0xcf9   reset control: a write with bit 2 set resets the machine (how
  *           SeaBIOS reboots when no boot device is found)
@@ -30,10 +31,19 @@
  * 32-bit entry; the others wait for the kernel's INIT and SIPI. The E820
  * map then reserves 0x9fc00-0x100000 (the MP table lives at 0xf0000), and
  * the command line gets a virtio_mmio.device= entry for each virtio slot.
+ *
+ * With -kernel and firmware (-bios), the firmware boots the kernel: the
+ * board puts the bzImage into fw_cfg split and prepared for the boot
+ * protocol's 16-bit entry (x86_boot_add_fw_cfg; the command line again
+ * with the virtio slots) together with the option ROM
+ * "genroms/linuxboot.bin" (hw/i386/optionrom), which SeaBIOS runs as its
+ * boot device: it loads the parts with fw_cfg DMA and enters the kernel's
+ * real-mode setup code. PVH ELF kernels boot only directly.
  */
 #include <string.h>
 
 #include "hw/i386/e820.h"
+#include "hw/i386/optionrom/optionrom.h"
 #include "hw/i386/x86-boot.h"
 #include "hw/nvram/fw_cfg.h"
 #include "proteus/chardev.h"
@@ -75,14 +85,15 @@ struct MicrovmMachineState {
     MemoryRegion reset_io;
     uint8_t reset_reg;
     GBytes *bios_image;         /* copied in again at every reset */
-    /* direct boot (-kernel without -bios): loaded again at every reset */
+    /* direct boot (-kernel without -bios): loaded again at every reset;
+     * with firmware only until they are in fw_cfg */
     GBytes *kernel;
     GBytes *initrd;
     char *cmdline;              /* -append and the virtio slots */
     E820Entry e820[E820_X86_MAX];
     unsigned e820_entries;
     DeviceState *uart;
-    FwCfgState *fw_cfg;
+    FwCfgState *fw_cfg;         /* the child "fw_cfg" */
 };
 
 /* ---- memory ---- */
@@ -183,19 +194,29 @@ static bool microvm_create_bios(MicrovmMachineState *mms, GError **errp)
 
 /* ---- devices ---- */
 
-static bool microvm_create_uart(MicrovmMachineState *mms, GError **errp)
+/* A device of type typename, the board's child name (which holds it),
+ * not realized yet; NULL on errors. */
+static DeviceState *microvm_new_device(MicrovmMachineState *mms, const char *typename,
+                                       const char *name, GError **errp)
 {
-    Chardev *serial = serial_hd(0);
-    DeviceState *dev = device_new("ns16550a", errp);
+    DeviceState *dev = device_new(typename, errp);
     bool ok;
 
     if (!dev) {
-        return false;
+        return NULL;
     }
-    ok = object_property_add_child(OBJECT(mms), "uart0", OBJECT(dev), errp);
+    ok = object_property_add_child(OBJECT(mms), name, OBJECT(dev), errp);
     object_unref(dev);
-    if (!ok || (serial && !object_property_set_str(OBJECT(dev), "chardev", serial->label,
-                                                   errp)) ||
+    return ok ? dev : NULL;
+}
+
+static bool microvm_create_uart(MicrovmMachineState *mms, GError **errp)
+{
+    Chardev *serial = serial_hd(0);
+    DeviceState *dev = microvm_new_device(mms, "ns16550a", "uart0", errp);
+
+    if (!dev ||
+        (serial && !object_property_set_str(OBJECT(dev), "chardev", serial->label, errp)) ||
         !device_realize(dev, errp)) {
         return false;
     }
@@ -211,15 +232,9 @@ static bool microvm_create_virtio_slots(MicrovmMachineState *mms, GError **errp)
 {
     for (unsigned i = 0; i < MICROVM_VIRTIO_COUNT; i++) {
         g_autofree char *name = g_strdup_printf("virtio-mmio%u", i);
-        DeviceState *dev = device_new("virtio-mmio", errp);
-        bool ok;
+        DeviceState *dev = microvm_new_device(mms, "virtio-mmio", name, errp);
 
-        if (!dev) {
-            return false;
-        }
-        ok = object_property_add_child(OBJECT(mms), name, OBJECT(dev), errp);
-        object_unref(dev);
-        if (!ok || !device_realize(dev, errp)) {
+        if (!dev || !device_realize(dev, errp)) {
             return false;
         }
         sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, MICROVM_VIRTIO_BASE + i * MICROVM_VIRTIO_SIZE);
@@ -290,8 +305,12 @@ static void microvm_add_e820(MicrovmMachineState *mms)
 static bool microvm_create_fw_cfg(MicrovmMachineState *mms, GError **errp)
 {
     MachineState *ms = MACHINE(mms);
+    DeviceState *dev = microvm_new_device(mms, TYPE_FW_CFG_IO, "fw_cfg", errp);
 
-    mms->fw_cfg = fw_cfg_new(address_space_memory());
+    if (!dev || !device_realize(dev, errp)) {
+        return false;
+    }
+    mms->fw_cfg = FW_CFG_IO(dev);
     fw_cfg_add_i64(mms->fw_cfg, FW_CFG_RAM_SIZE, ms->ram_size);
     fw_cfg_add_i16(mms->fw_cfg, FW_CFG_NB_CPUS, ms->smp_cpus);
     fw_cfg_add_i16(mms->fw_cfg, FW_CFG_MAX_CPUS, ms->smp_cpus);
@@ -326,13 +345,10 @@ static GBytes *microvm_read_file(const char *option, const char *path, GError **
     return g_bytes_new_take(data, len);
 }
 
-/* Writes kernel, initrd, command line and MP table into RAM. */
-static bool microvm_load_kernel(MicrovmMachineState *mms, X86BootEntry *entry, GError **errp)
+static X86BootConfig microvm_boot_config(MicrovmMachineState *mms)
 {
-    MachineState *ms = MACHINE(mms);
-    X86BootRam ram = { memory_region_get_ram_ptr(ms->ram), microvm_below_4g(ms) };
     X86BootConfig cfg = {
-        .name = ms->kernel_filename,
+        .name = MACHINE(mms)->kernel_filename,
         .cmdline = mms->cmdline,
         .e820 = mms->e820,
         .e820_entries = mms->e820_entries,
@@ -342,6 +358,16 @@ static bool microvm_load_kernel(MicrovmMachineState *mms, X86BootEntry *entry, G
     if (mms->initrd) {
         cfg.initrd = g_bytes_get_data(mms->initrd, &cfg.initrd_size);
     }
+    return cfg;
+}
+
+/* Writes kernel, initrd, command line and MP table into RAM. */
+static bool microvm_load_kernel(MicrovmMachineState *mms, X86BootEntry *entry, GError **errp)
+{
+    MachineState *ms = MACHINE(mms);
+    X86BootRam ram = { memory_region_get_ram_ptr(ms->ram), microvm_below_4g(ms) };
+    X86BootConfig cfg = microvm_boot_config(mms);
+
     if (!x86_boot_load(&ram, &cfg, entry, errp)) {
         return false;
     }
@@ -365,9 +391,21 @@ static char *microvm_kernel_cmdline(MachineState *ms)
     return g_string_free(s, false);
 }
 
-static bool microvm_setup_kernel(MicrovmMachineState *mms, GError **errp)
+/* -kernel, -initrd and the command line, for either way of booting. */
+static bool microvm_read_kernel(MicrovmMachineState *mms, GError **errp)
 {
     MachineState *ms = MACHINE(mms);
+
+    mms->cmdline = microvm_kernel_cmdline(ms);
+    mms->kernel = microvm_read_file("-kernel", ms->kernel_filename, errp);
+    return mms->kernel &&
+           (!ms->initrd_filename ||
+            (mms->initrd = microvm_read_file("-initrd", ms->initrd_filename, errp)));
+}
+
+/* Direct boot: CPU 0 starts in the kernel. */
+static bool microvm_setup_kernel(MicrovmMachineState *mms, GError **errp)
+{
     X86BootEntry entry;
     X86BootState boot = {
         .gdt_base = X86_BOOT_GDT_ADDR,
@@ -376,15 +414,6 @@ static bool microvm_setup_kernel(MicrovmMachineState *mms, GError **errp)
         .data_sel = X86_BOOT_DATA_SEL,
     };
 
-    mms->cmdline = microvm_kernel_cmdline(ms);
-    mms->kernel = microvm_read_file("-kernel", ms->kernel_filename, errp);
-    if (!mms->kernel) {
-        return false;
-    }
-    if (ms->initrd_filename &&
-        !(mms->initrd = microvm_read_file("-initrd", ms->initrd_filename, errp))) {
-        return false;
-    }
     if (!microvm_load_kernel(mms, &entry, errp)) {
         return false;
     }
@@ -395,19 +424,40 @@ static bool microvm_setup_kernel(MicrovmMachineState *mms, GError **errp)
     return true;
 }
 
-/* -initrd, -append and -kernel with firmware: what cannot be honoured. */
+/* With firmware: the kernel and the option ROM that boots it into fw_cfg,
+ * which keeps its own copies (the firmware reloads it after a reset). */
+static bool microvm_setup_firmware_kernel(MicrovmMachineState *mms, GError **errp)
+{
+    X86BootConfig cfg = microvm_boot_config(mms);
+    bool ok = x86_boot_add_fw_cfg(mms->fw_cfg, microvm_below_4g(MACHINE(mms)), &cfg, errp) &&
+              fw_cfg_add_file(mms->fw_cfg, LINUXBOOT_ROM_FILE, linuxboot_rom,
+                              linuxboot_rom_size, errp);
+
+    g_clear_pointer(&mms->kernel, g_bytes_unref);
+    g_clear_pointer(&mms->initrd, g_bytes_unref);
+    return ok;
+}
+
+static bool microvm_boot_kernel(MicrovmMachineState *mms, GError **errp)
+{
+    MachineState *ms = MACHINE(mms);
+
+    if (!ms->kernel_filename) {
+        return true;
+    }
+    if (!microvm_read_kernel(mms, errp)) {
+        return false;
+    }
+    return microvm_direct_boot(ms) ? microvm_setup_kernel(mms, errp)
+                                   : microvm_setup_firmware_kernel(mms, errp);
+}
+
+/* -initrd and -append: only with -kernel. */
 static bool microvm_check_boot_options(MachineState *ms, GError **errp)
 {
     if (!ms->kernel_filename && (ms->initrd_filename || ms->kernel_cmdline)) {
         error_setg_code(errp, PROTEUS_ERROR_INVALID,
                         "%s: needs -kernel", ms->initrd_filename ? "-initrd" : "-append");
-        return false;
-    }
-    if (ms->kernel_filename && ms->firmware) {
-        error_setg_code(errp, PROTEUS_ERROR_INVALID,
-                        "-kernel %s with -bios %s: the firmware is not given the kernel; "
-                        "leave out -bios to boot it directly", ms->kernel_filename,
-                        ms->firmware);
         return false;
     }
     return true;
@@ -420,7 +470,7 @@ static void microvm_reset_hook(CPUState *cpu, void *opaque)
     MicrovmMachineState *mms = opaque;
     X86BootEntry entry;
 
-    if (mms->kernel) {
+    if (microvm_direct_boot(MACHINE(mms))) {
         /* the same files into the same RAM: it fitted at init */
         bool ok = microvm_load_kernel(mms, &entry, NULL);
 
@@ -465,14 +515,13 @@ static bool microvm_init(MachineState *ms, GError **errp)
                           1);
     memory_region_add_subregion(get_system_io(), MICROVM_RESET_IO, &mms->reset_io);
     microvm_create_cpus(mms);
-    return !microvm_direct_boot(ms) || microvm_setup_kernel(mms, errp);
+    return microvm_boot_kernel(mms, errp);
 }
 
 static void microvm_finalize(Object *obj)
 {
     MicrovmMachineState *mms = MICROVM_MACHINE(obj);
 
-    g_clear_pointer(&mms->fw_cfg, fw_cfg_free);
     g_clear_pointer(&mms->bios_image, g_bytes_unref);
     g_clear_pointer(&mms->kernel, g_bytes_unref);
     g_clear_pointer(&mms->initrd, g_bytes_unref);

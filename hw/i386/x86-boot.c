@@ -93,12 +93,12 @@ static void write_cmdline(const X86BootRam *ram, const X86BootConfig *cfg)
     memcpy(ram->base + X86_BOOT_CMDLINE_ADDR, s, strlen(s) + 1);
 }
 
-/* The initrd as high as allowed (below addr_max inclusive and the end of
- * low RAM), page aligned, above the kernel's memory. */
-static bool place_initrd(const X86BootRam *ram, const X86BootConfig *cfg, uint64_t addr_max,
+/* The initrd as high as allowed (below addr_max inclusive and ram_top),
+ * page aligned, above the kernel's memory. */
+static bool place_initrd(uint64_t ram_top, const X86BootConfig *cfg, uint64_t addr_max,
                          X86BootEntry *entry, GError **errp)
 {
-    uint64_t top = MIN(addr_max + 1, ram->low_size);
+    uint64_t top = MIN(addr_max + 1, ram_top);
     uint64_t addr;
 
     entry->initrd_addr = 0;
@@ -126,14 +126,14 @@ static void write_initrd(const X86BootRam *ram, const X86BootConfig *cfg,
     }
 }
 
-static bool fits_low_ram(const X86BootRam *ram, const X86BootConfig *cfg, uint64_t end,
+static bool fits_low_ram(uint64_t low_size, const X86BootConfig *cfg, uint64_t end,
                          GError **errp)
 {
-    if (end > ram->low_size) {
+    if (end > low_size) {
         error_setg_code(errp, PROTEUS_ERROR_INVALID,
                         "-kernel %s: too large: needs RAM up to 0x%" G_GINT64_MODIFIER
                         "x, there is RAM up to 0x%" G_GINT64_MODIFIER "x (-m)",
-                        cfg->name, end, ram->low_size);
+                        cfg->name, end, low_size);
         return false;
     }
     return true;
@@ -188,11 +188,13 @@ static bool bzimage_check(const X86BootConfig *cfg, GError **errp)
     return true;
 }
 
-/* Where the kernel goes and the memory it needs: a relocatable kernel at
- * its preferred address (where it would decompress to anyway), another at
- * 1 MiB; it decompresses into init_size bytes from its run-time address. */
-static bool bzimage_layout(const X86BootRam *ram, const X86BootConfig *cfg, uint64_t *load,
-                           size_t *pm_offset, X86BootEntry *entry, GError **errp)
+/* Where the kernel goes and the memory it needs: with at_pref a
+ * relocatable kernel at its preferred address (where it would decompress
+ * to anyway), otherwise at 1 MiB; it decompresses into init_size bytes
+ * from its run-time address, which is never below pref_address. */
+static bool bzimage_layout(uint64_t low_size, const X86BootConfig *cfg, bool at_pref,
+                           uint64_t *load, size_t *pm_offset, X86BootEntry *entry,
+                           GError **errp)
 {
     const uint8_t *k = cfg->kernel;
     unsigned sects = k[BP_SETUP_SECTS] ? k[BP_SETUP_SECTS] : BZ_DEFAULT_SETUP_SECTS;
@@ -209,12 +211,39 @@ static bool bzimage_layout(const X86BootRam *ram, const X86BootConfig *cfg, uint
         return false;
     }
     *pm_offset = setup;
-    *load = k[BP_RELOCATABLE_KERNEL] && pref >= X86_BOOT_KERNEL_ADDR ? pref
-                                                                    : X86_BOOT_KERNEL_ADDR;
+    *load = at_pref && k[BP_RELOCATABLE_KERNEL] && pref >= X86_BOOT_KERNEL_ADDR
+            ? pref : X86_BOOT_KERNEL_ADDR;
     run = MAX(*load, pref);
     entry->kernel_end = MAX(end_of(*load, cfg->kernel_size - setup),
                             end_of(run, get32(k + BP_INIT_SIZE)));
-    return fits_low_ram(ram, cfg, entry->kernel_end, errp);
+    return fits_low_ram(low_size, cfg, entry->kernel_end, errp);
+}
+
+/* Checks the image and plans the loading into RAM up to low_size. */
+static bool bzimage_prepare(uint64_t low_size, const X86BootConfig *cfg, bool at_pref,
+                            uint64_t *load, size_t *pm_offset, X86BootEntry *entry,
+                            GError **errp)
+{
+    return bzimage_check(cfg, errp) &&
+           bzimage_layout(low_size, cfg, at_pref, load, pm_offset, entry, errp) &&
+           check_cmdline(cfg, (size_t)get32(cfg->kernel + BP_CMDLINE_SIZE) + 1, errp) &&
+           place_initrd(low_size, cfg, get32(cfg->kernel + BP_INITRD_ADDR_MAX), entry, errp);
+}
+
+/* The fields a boot loader fills in, in a copy of the setup header at the
+ * zero page's offsets (hdr: the zero page, or the setup sectors). */
+static void bzimage_fill_header(uint8_t *hdr, const X86BootConfig *cfg,
+                                const X86BootEntry *entry)
+{
+    put16(hdr + BP_VID_MODE, 0xffff);                   /* "normal" */
+    put8(hdr + BP_TYPE_OF_LOADER, BP_LOADER_UNDEFINED);
+    /* segments as the protocol sets them: the kernel need not keep ours */
+    put8(hdr + BP_LOADFLAGS,
+         (cfg->kernel[BP_LOADFLAGS] | BP_LOADED_HIGH | BP_CAN_USE_HEAP) & ~BP_KEEP_SEGMENTS);
+    put16(hdr + BP_HEAP_END_PTR, BZ_HEAP_END);
+    put32(hdr + BP_CMD_LINE_PTR, X86_BOOT_CMDLINE_ADDR);
+    put32(hdr + BP_RAMDISK_IMAGE, entry->initrd_addr);
+    put32(hdr + BP_RAMDISK_SIZE, cfg->initrd ? cfg->initrd_size : 0);
 }
 
 static void bzimage_write_params(const X86BootRam *ram, const X86BootConfig *cfg,
@@ -228,16 +257,8 @@ static void bzimage_write_params(const X86BootRam *ram, const X86BootConfig *cfg
 
     memset(bp, 0, BP_SIZE);
     memcpy(bp + BP_SETUP_SECTS, k + BP_SETUP_SECTS, hdr_end - BP_SETUP_SECTS);
-    put16(bp + BP_VID_MODE, 0xffff);                    /* "normal" */
-    put8(bp + BP_TYPE_OF_LOADER, BP_LOADER_UNDEFINED);
-    /* segments as the protocol sets them: the kernel need not keep ours */
-    put8(bp + BP_LOADFLAGS,
-         (k[BP_LOADFLAGS] | BP_LOADED_HIGH | BP_CAN_USE_HEAP) & ~BP_KEEP_SEGMENTS);
+    bzimage_fill_header(bp, cfg, entry);
     put32(bp + BP_CODE32_START, load);
-    put16(bp + BP_HEAP_END_PTR, BZ_HEAP_END);
-    put32(bp + BP_CMD_LINE_PTR, X86_BOOT_CMDLINE_ADDR);
-    put32(bp + BP_RAMDISK_IMAGE, entry->initrd_addr);
-    put32(bp + BP_RAMDISK_SIZE, cfg->initrd ? cfg->initrd_size : 0);
     put8(bp + BP_E820_ENTRIES, n);
     for (unsigned i = 0; i < n; i++) {
         uint8_t *e = bp + BP_E820_TABLE + i * E820_ENTRY_SIZE;
@@ -254,10 +275,7 @@ static bool bzimage_load(const X86BootRam *ram, const X86BootConfig *cfg, X86Boo
     uint64_t load;
     size_t pm_offset;
 
-    if (!bzimage_check(cfg, errp) ||
-        !bzimage_layout(ram, cfg, &load, &pm_offset, entry, errp) ||
-        !check_cmdline(cfg, (size_t)get32(cfg->kernel + BP_CMDLINE_SIZE) + 1, errp) ||
-        !place_initrd(ram, cfg, get32(cfg->kernel + BP_INITRD_ADDR_MAX), entry, errp)) {
+    if (!bzimage_prepare(ram->low_size, cfg, true, &load, &pm_offset, entry, errp)) {
         return false;
     }
     memcpy(ram->base + load, cfg->kernel + pm_offset, cfg->kernel_size - pm_offset);
@@ -369,7 +387,7 @@ static bool pvh_check_segments(const X86BootRam *ram, const X86BootConfig *cfg,
                             (uint64_t)ph[i].p_paddr);
             return false;
         }
-        if (!fits_low_ram(ram, cfg, end_of(ph[i].p_paddr, ph[i].p_memsz), errp)) {
+        if (!fits_low_ram(ram->low_size, cfg, end_of(ph[i].p_paddr, ph[i].p_memsz), errp)) {
             return false;
         }
         entry->kernel_end = MAX(entry->kernel_end, ph[i].p_paddr + ph[i].p_memsz);
@@ -439,7 +457,7 @@ static bool pvh_load(const X86BootRam *ram, const X86BootConfig *cfg, X86BootEnt
     }
     if (!pvh_check_segments(ram, cfg, ph, n, entry, errp) ||
         !check_cmdline(cfg, X86_BOOT_CMDLINE_MAX, errp) ||
-        !place_initrd(ram, cfg, UINT32_MAX, entry, errp)) {
+        !place_initrd(ram->low_size, cfg, UINT32_MAX, entry, errp)) {
         return false;
     }
     pvh_write_segments(ram, cfg, ph, n);
@@ -473,6 +491,70 @@ bool x86_boot_load(const X86BootRam *ram, const X86BootConfig *cfg, X86BootEntry
         write_gdt(ram);
     }
     return ok;
+}
+
+/* ---- bzImage through firmware ---- */
+
+/* One part of the kernel: where it goes, its size, its contents (the size
+ * item's key follows the address item's). */
+static void add_fw_cfg_part(FwCfgState *fw, uint16_t addr_key, uint16_t data_key,
+                            uint32_t addr, const void *data, size_t len)
+{
+    g_assert(len <= UINT32_MAX);
+    fw_cfg_add_i32(fw, addr_key, addr);
+    fw_cfg_add_i32(fw, addr_key + 1, len);
+    fw_cfg_add_bytes(fw, data_key, data, len);
+}
+
+static bool firmware_check_kind(const X86BootConfig *cfg, GError **errp)
+{
+    if (is_bzimage(cfg)) {
+        return true;
+    }
+    if (is_elf(cfg)) {
+        error_setg_code(errp, PROTEUS_ERROR_INVALID,
+                        "-kernel %s: an ELF file, which only boots directly (PVH), not "
+                        "through the firmware: leave out -bios", cfg->name);
+    } else {
+        error_setg_code(errp, PROTEUS_ERROR_INVALID,
+                        "-kernel %s: not a Linux bzImage (no \"HdrS\" header at 0x202), "
+                        "which is what the firmware boots", cfg->name);
+    }
+    return false;
+}
+
+bool x86_boot_add_fw_cfg(FwCfgState *fw, uint64_t low_size, const X86BootConfig *cfg,
+                         GError **errp)
+{
+    uint64_t top = low_size > X86_BOOT_FIRMWARE_RESERVE ? low_size - X86_BOOT_FIRMWARE_RESERVE
+                                                        : 0;
+    const char *cmdline = cfg->cmdline ? cfg->cmdline : "";
+    g_autofree uint8_t *setup = NULL;
+    X86BootEntry entry;
+    uint64_t load;
+    size_t pm_offset;
+
+    if (!firmware_check_kind(cfg, errp) ||
+        !bzimage_prepare(top, cfg, false, &load, &pm_offset, &entry, errp)) {
+        return false;
+    }
+    if (pm_offset > X86_BOOT_SETUP_MAX) {
+        error_setg_code(errp, PROTEUS_ERROR_INVALID,
+                        "-kernel %s: %zu bytes of real-mode setup code; the boot protocol "
+                        "allows at most %u", cfg->name, pm_offset, X86_BOOT_SETUP_MAX);
+        return false;
+    }
+    setup = g_memdup2(cfg->kernel, pm_offset);
+    bzimage_fill_header(setup, cfg, &entry);
+    add_fw_cfg_part(fw, FW_CFG_SETUP_ADDR, FW_CFG_SETUP_DATA, X86_BOOT_SETUP_ADDR, setup,
+                    pm_offset);
+    add_fw_cfg_part(fw, FW_CFG_KERNEL_ADDR, FW_CFG_KERNEL_DATA, load, cfg->kernel + pm_offset,
+                    cfg->kernel_size - pm_offset);
+    add_fw_cfg_part(fw, FW_CFG_INITRD_ADDR, FW_CFG_INITRD_DATA, entry.initrd_addr,
+                    cfg->initrd, cfg->initrd ? cfg->initrd_size : 0);
+    add_fw_cfg_part(fw, FW_CFG_CMDLINE_ADDR, FW_CFG_CMDLINE_DATA, X86_BOOT_CMDLINE_ADDR,
+                    cmdline, strlen(cmdline) + 1);
+    return true;
 }
 
 /* ---- the MP table (Intel MP spec 1.4, chapter 4) ---- */

@@ -17,6 +17,11 @@
  * a GDT written at X86_BOOT_GDT_ADDR (selectors 0x10 code, 0x18 data, as
  * the boot protocol's __BOOT_CS / __BOOT_DS).
  *
+ * With firmware (-bios), the kernel is not written into RAM: a bzImage is
+ * split into fw_cfg items (x86_boot_add_fw_cfg) for a boot loader in the
+ * guest, the option ROM of hw/i386/optionrom, to load and enter through
+ * the protocol's 16-bit entry (its real-mode setup code).
+ *
  * Also the Intel MultiProcessor Specification 1.4 table (chapter 4) that
  * lets the kernel find the CPUs and the IOAPIC without ACPI.
  */
@@ -27,6 +32,7 @@
 #include <stdint.h>
 
 #include "hw/i386/e820.h"
+#include "hw/nvram/fw_cfg.h"
 
 /* Where the loader puts its structures in low memory (all below 640 KiB,
  * clear of the real-mode IVT and BIOS data area). */
@@ -35,6 +41,13 @@
 #define X86_BOOT_CMDLINE_ADDR   0x20000
 #define X86_BOOT_CMDLINE_MAX    0x10000     /* with its NUL */
 #define X86_BOOT_KERNEL_ADDR    0x100000    /* the protected-mode kernel */
+/* With firmware: the real-mode kernel (setup sectors, then its heap and
+ * stack up to 0xfe00) at segment 0x1000, the command line after it at
+ * X86_BOOT_CMDLINE_ADDR, as boot.rst lays out a protocol >= 2.02 loader;
+ * the firmware keeps the top of low RAM for its own tables. */
+#define X86_BOOT_SETUP_ADDR     0x10000
+#define X86_BOOT_SETUP_MAX      0x8000
+#define X86_BOOT_FIRMWARE_RESERVE 0x100000
 /* The MP table: in the BIOS area, which a board without firmware keeps
  * reserved in its E820 map (see e820_x86_map). */
 #define X86_BOOT_MPTABLE_ADDR   0xf0000
@@ -137,6 +150,20 @@ typedef struct X86BootEntry {
  */
 bool x86_boot_load(const X86BootRam *ram, const X86BootConfig *cfg, X86BootEntry *entry,
                    GError **errp);
+
+/*
+ * Adds cfg's bzImage to fw for the option ROM (FW_CFG_SETUP_*, _KERNEL_*,
+ * _INITRD_*, _CMDLINE_*: address, size, data): the setup sectors with the
+ * loader's header fields filled in (type_of_loader, CAN_USE_HEAP,
+ * heap_end_ptr, cmd_line_ptr, ramdisk_image/size) for X86_BOOT_SETUP_ADDR,
+ * the protected-mode kernel for X86_BOOT_KERNEL_ADDR, the initrd as high
+ * as initrd_addr_max and low_size less X86_BOOT_FIRMWARE_RESERVE allow,
+ * the command line with its NUL. cfg's E820 map is not used: the setup
+ * code asks the firmware. Errors as x86_boot_load, and for a PVH ELF or
+ * setup sectors beyond X86_BOOT_SETUP_MAX.
+ */
+bool x86_boot_add_fw_cfg(FwCfgState *fw, uint64_t low_size, const X86BootConfig *cfg,
+                         GError **errp);
 
 /* Writes the MP floating pointer and configuration table for ncpus CPUs
  * (APIC ids 0..ncpus-1; CPU 0 boots), an ISA bus and the IOAPIC (id

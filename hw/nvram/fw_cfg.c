@@ -1,6 +1,7 @@
 /*
- * fw_cfg (hw/nvram/fw_cfg.h): the items, the file directory, the port
- * interface and the DMA interface, and the -fw_cfg command-line files.
+ * fw_cfg (hw/nvram/fw_cfg.h): the device "fw_cfg-io", its items and file
+ * directory, the port interface and the DMA interface, and the -fw_cfg
+ * command-line files.
  */
 #include <string.h>
 
@@ -20,7 +21,8 @@ typedef struct FwCfgItem {
 } FwCfgItem;
 
 struct FwCfgState {
-    AddressSpace *dma_as;
+    SysBusDevice parent_obj;
+    AddressSpace *dma_as;       /* NULL until realized: address_space_memory() */
     GHashTable *items;          /* key -> FwCfgItem * */
     GByteArray *dir;            /* the file directory item, kept current */
     unsigned nfiles;
@@ -277,33 +279,39 @@ static const MemoryRegionOps fw_cfg_dma_ops = {
     .impl = { .min_access_size = 4, .max_access_size = 8 },
 };
 
-/* ---- life cycle ---- */
+/* ---- the device ---- */
 
-FwCfgState *fw_cfg_new(AddressSpace *dma_as)
+static void fw_cfg_init(Object *obj)
 {
-    FwCfgState *s = g_new0(FwCfgState, 1);
+    FwCfgState *s = FW_CFG_IO(obj);
     uint32_t zero = 0;
 
-    s->dma_as = dma_as;
     s->items = g_hash_table_new_full(NULL, NULL, NULL, item_free);
     s->dir = g_byte_array_new();
     g_byte_array_append(s->dir, (const uint8_t *)&zero, 4);
     fw_cfg_add_bytes(s, FW_CFG_SIGNATURE, "QEMU", 4);
     fw_cfg_add_i32(s, FW_CFG_ID, FW_CFG_ID_TRADITIONAL | FW_CFG_ID_DMA);
     fw_cfg_add_bytes(s, FW_CFG_FILE_DIR, s->dir->data, s->dir->len);
-    memory_region_init_io(&s->ctl_io, NULL, &fw_cfg_ctl_ops, s, "fw_cfg", 2);
-    memory_region_init_io(&s->dma_io, NULL, &fw_cfg_dma_ops, s, "fw_cfg-dma", 8);
-    return s;
 }
 
-void fw_cfg_map_io(FwCfgState *s, MemoryRegion *io, hwaddr base)
+static bool fw_cfg_realize(DeviceState *dev, GError **errp)
 {
-    memory_region_add_subregion(io, base, &s->ctl_io);
-    memory_region_add_subregion(io, base + 4, &s->dma_io);
+    FwCfgState *s = FW_CFG_IO(dev);
+
+    if (!s->dma_as) {
+        s->dma_as = address_space_memory();
+    }
+    memory_region_init_io(&s->ctl_io, OBJECT(s), &fw_cfg_ctl_ops, s, "fw_cfg", 2);
+    memory_region_init_io(&s->dma_io, OBJECT(s), &fw_cfg_dma_ops, s, "fw_cfg-dma", 8);
+    sysbus_init_mmio(SYS_BUS_DEVICE(s), &s->ctl_io);
+    sysbus_init_mmio(SYS_BUS_DEVICE(s), &s->dma_io);
+    return true;
 }
 
-void fw_cfg_free(FwCfgState *s)
+/* The regions may be mapped anywhere (an I/O space): taken out of it. */
+static void fw_cfg_unrealize(DeviceState *dev)
 {
+    FwCfgState *s = FW_CFG_IO(dev);
     MemoryRegion *regions[] = { &s->ctl_io, &s->dma_io };
 
     for (size_t i = 0; i < G_N_ELEMENTS(regions); i++) {
@@ -312,9 +320,75 @@ void fw_cfg_free(FwCfgState *s)
         }
         memory_region_destroy(regions[i]);
     }
+}
+
+static void fw_cfg_reset(DeviceState *dev)
+{
+    FwCfgState *s = FW_CFG_IO(dev);
+
+    s->cur_key = FW_CFG_SIGNATURE;
+    s->cur_offset = 0;
+    s->dma_addr = 0;
+}
+
+static void fw_cfg_finalize(Object *obj)
+{
+    FwCfgState *s = FW_CFG_IO(obj);
+
     g_hash_table_destroy(s->items);
     g_byte_array_free(s->dir, TRUE);
-    g_free(s);
+}
+
+static void fw_cfg_class_init(ObjectClass *oc, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(oc);
+
+    dc->desc = "firmware configuration interface (fw_cfg), port and DMA interfaces";
+    dc->category = "misc";
+    dc->user_creatable = false;
+    dc->realize = fw_cfg_realize;
+    dc->unrealize = fw_cfg_unrealize;
+    dc->reset = fw_cfg_reset;
+}
+
+static const TypeInfo fw_cfg_type = {
+    .name = TYPE_FW_CFG_IO,
+    .parent = TYPE_SYS_BUS_DEVICE,
+    .instance_size = sizeof(FwCfgState),
+    .instance_init = fw_cfg_init,
+    .instance_finalize = fw_cfg_finalize,
+    .class_init = fw_cfg_class_init,
+};
+
+static void fw_cfg_register_types(void)
+{
+    type_register(&fw_cfg_type);
+}
+
+type_init(fw_cfg_register_types)
+
+FwCfgState *fw_cfg_new(AddressSpace *dma_as)
+{
+    DeviceState *dev = device_new(TYPE_FW_CFG_IO, NULL);
+    bool ok;
+
+    g_assert(dev);          /* built in: the type exists */
+    FW_CFG_IO(dev)->dma_as = dma_as;
+    ok = device_realize(dev, NULL);
+    g_assert(ok);           /* realizing cannot fail */
+    return FW_CFG_IO(dev);
+}
+
+void fw_cfg_map_io(FwCfgState *s, MemoryRegion *io, hwaddr base)
+{
+    g_assert(DEVICE(s)->realized);
+    memory_region_add_subregion(io, base, &s->ctl_io);
+    memory_region_add_subregion(io, base + 4, &s->dma_io);
+}
+
+void fw_cfg_free(FwCfgState *s)
+{
+    object_unref(s);
 }
 
 /* ---- -fw_cfg ---- */

@@ -1,7 +1,9 @@
 /*
  * fw_cfg's guest interface without a guest: the selector and data ports,
  * the file directory, the DMA register and descriptors (against RAM in a
- * private address space), the -fw_cfg option, and the E820 encoding.
+ * private address space), the -fw_cfg option, and the E820 encoding; and
+ * fw_cfg as the device "fw_cfg-io" (its regions, reset, made as boards
+ * make it).
  */
 #include <string.h>
 
@@ -208,6 +210,65 @@ static void test_user_files(Fixture *f, gconstpointer data)
     g_assert_cmpmem(buf, 4, "hey\0", 4);
 }
 
+/* A sys-bus-device with its two regions, for boards only. */
+static void test_device(Fixture *f, gconstpointer data)
+{
+    SysBusDevice *sbd = (SysBusDevice *)object_dynamic_cast(OBJECT(f->fw),
+                                                            TYPE_SYS_BUS_DEVICE);
+
+    g_assert_nonnull(sbd);
+    g_assert_cmpstr(object_get_typename(OBJECT(f->fw)), ==, "fw_cfg-io");
+    g_assert_true(DEVICE(f->fw)->realized);
+    g_assert_false(DEVICE_GET_CLASS(f->fw)->user_creatable);
+    g_assert_cmpint(sbd->num_mmio, ==, 2);
+    g_assert_cmpuint(memory_region_size(sysbus_mmio_get_region(sbd, 0)), ==, 2);
+    g_assert_cmpuint(memory_region_size(sysbus_mmio_get_region(sbd, 1)), ==, 8);
+}
+
+/* Reset rewinds the selected item; the items stay. */
+static void test_reset(Fixture *f, gconstpointer data)
+{
+    uint8_t buf[4];
+
+    g_assert_true(fw_cfg_add_file(f->fw, "etc/kept", "kept", 4, NULL));
+    port_select(f, FW_CFG_FILE_FIRST);
+    port_read(f, buf, 2);
+    device_reset(DEVICE(f->fw));
+    port_read(f, buf, 4);
+    g_assert_cmpmem(buf, 4, "QEMU", 4);                 /* item 0 from its start */
+    port_select(f, FW_CFG_FILE_FIRST);
+    port_read(f, buf, 4);
+    g_assert_cmpmem(buf, 4, "kept", 4);
+}
+
+/* As a board makes it: device_new, items before realize, DMA through
+ * the system memory by default. */
+static void test_board_made(Fixture *f, gconstpointer data)
+{
+    DeviceState *dev = device_new(TYPE_FW_CFG_IO, NULL);
+    FwCfgState *fw;
+    uint8_t buf[3];
+
+    g_assert_nonnull(dev);
+    fw = FW_CFG_IO(dev);
+    g_assert_true(fw_cfg_add_file(fw, "etc/early", "abc", 3, NULL));
+    g_assert_true(device_realize(dev, NULL));
+    fw_cfg_map_io(fw, &f->io_root, 0x600);
+    g_assert_cmpint(address_space_store(&f->io, 0x600, 2, false, FW_CFG_FILE_FIRST), ==,
+                    MEMTX_OK);
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        uint64_t v;
+
+        g_assert_cmpint(address_space_load(&f->io, 0x601, 1, false, &v), ==, MEMTX_OK);
+        buf[i] = v;
+    }
+    g_assert_cmpmem(buf, 3, "abc", 3);
+    /* unref unmaps it: the port reads as nothing is there */
+    fw_cfg_free(fw);
+    g_assert_cmpint(address_space_store(&f->io, 0x600, 2, false, FW_CFG_FILE_FIRST), !=,
+                    MEMTX_OK);
+}
+
 static void test_e820(void)
 {
     static const E820Entry map[] = {
@@ -236,6 +297,9 @@ int main(int argc, char **argv)
     FIXTURE_TEST("/fw-cfg/dma-register", test_dma_register);
     FIXTURE_TEST("/fw-cfg/dma", test_dma);
     FIXTURE_TEST("/fw-cfg/user-files", test_user_files);
+    FIXTURE_TEST("/fw-cfg/device", test_device);
+    FIXTURE_TEST("/fw-cfg/reset", test_reset);
+    FIXTURE_TEST("/fw-cfg/board-made", test_board_made);
     g_test_add_func("/e820/encode", test_e820);
     return g_test_run();
 }

@@ -4,7 +4,9 @@
  * RAM, every zero page / hvm_start_info field checked at the offset that
  * Documentation/arch/x86/boot.rst, zero-page.rst and Xen's start_info.h
  * give (written out as numbers here, not taken from the loader's header);
- * the error cases; the MP table (Intel MP spec 1.4) and the E820 map.
+ * the error cases; the fw_cfg items a bzImage becomes for the firmware
+ * and the option ROM that loads them (its header by the PnP BIOS
+ * specification 1.0A); the MP table (Intel MP spec 1.4) and the E820 map.
  */
 #include <elf.h>
 #include <string.h>
@@ -12,6 +14,9 @@
 #include "hw/i386/e820.h"
 #include "hw/i386/x86-boot.h"
 #include "proteus/error.h"
+#ifdef PROTEUS_LINUXBOOT_ROM
+#include "hw/i386/optionrom/optionrom.h"
+#endif
 
 #define RAM_SIZE    (64u << 20)
 #define SETUP_SECTS 4
@@ -65,14 +70,28 @@ static void wr64(uint8_t *p, uint64_t v)
     wr32(p + 4, v >> 32);
 }
 
-/* A bzImage as Linux 6.x builds it: protocol 2.15, relocatable, 64-bit. */
-static void make_bzimage(Fixture *f)
+static uint8_t sum(const uint8_t *p, size_t len)
 {
+    uint8_t s = 0;
+
+    while (len--) {
+        s += *p++;
+    }
+    return s;
+}
+
+/* A bzImage as Linux 6.x builds it: protocol 2.15, relocatable, 64-bit. */
+static void make_bzimage(Fixture *f, unsigned setup_sects)
+{
+    size_t pm_offset = (setup_sects + 1) * 512;
     uint8_t *k;
 
-    f->image_size = PM_OFFSET + PM_SIZE;
+    g_free(f->image);
+    f->image_size = pm_offset + PM_SIZE;
     f->image = k = g_malloc0(f->image_size);
-    k[0x1f1] = SETUP_SECTS;
+    f->cfg.kernel = f->image;
+    f->cfg.kernel_size = f->image_size;
+    k[0x1f1] = setup_sects;
     wr32(k + 0x1f4, PM_SIZE / 16);              /* syssize */
     wr16(k + 0x1fe, 0xaa55);                    /* boot_flag */
     k[0x200] = 0xeb;                            /* jmp short */
@@ -90,7 +109,10 @@ static void make_bzimage(Fixture *f)
     wr32(k + 0x260, INIT_SIZE);                 /* init_size */
     k[0x270] = 0x5a;                            /* past the header: not copied */
     for (size_t i = 0; i < PM_SIZE; i++) {
-        k[PM_OFFSET + i] = i * 7 + 1;
+        k[pm_offset + i] = i * 7 + 1;
+    }
+    for (size_t i = 0x290; i < pm_offset; i++) {
+        k[i] = i * 3;                           /* setup code */
     }
 }
 
@@ -101,19 +123,17 @@ static void fixture_setup(Fixture *f, gconstpointer data)
     memset(f, 0, sizeof(*f));
     f->ram.base = g_malloc0(RAM_SIZE);
     f->ram.low_size = RAM_SIZE;
-    make_bzimage(f);
     memset(f->initrd, 0xc3, sizeof(f->initrd));
     n = e820_x86_map(f->e820, RAM_SIZE, 0, 0xfeffc000, 0x4000, true);
     f->cfg = (X86BootConfig){
         .name = "vmlinuz-test",
-        .kernel = f->image,
-        .kernel_size = f->image_size,
         .initrd = f->initrd,
         .initrd_size = sizeof(f->initrd),
         .cmdline = "console=ttyS0 quiet",
         .e820 = f->e820,
         .e820_entries = n,
     };
+    make_bzimage(f, SETUP_SECTS);
 }
 
 static void fixture_teardown(Fixture *f, gconstpointer data)
@@ -437,17 +457,210 @@ static void test_pvh_errors(Fixture *f, gconstpointer data)
     load_fails(f, "an ELF file but truncated in its header");
 }
 
-/* ---- MP table, E820 ---- */
+/* ---- bzImage through firmware: the fw_cfg items ---- */
 
-static uint8_t sum(const uint8_t *p, size_t len)
+#define FW_SETUP_ADDR   0x10000
+#define FW_CMDLINE_ADDR 0x20000
+/* the top MiB of RAM is the firmware's; the initrd goes below it */
+#define FW_INITRD_ADDR  ((RAM_SIZE - 0x100000 - INITRD_SIZE) & ~0xfffu)
+
+/* fw_cfg read through its ports, as firmware without DMA would. */
+typedef struct FwCfgReader {
+    MemoryRegion io_root, mem_root;
+    AddressSpace io, mem;
+    FwCfgState *fw;
+} FwCfgReader;
+
+static void reader_init(FwCfgReader *r)
 {
-    uint8_t s = 0;
-
-    while (len--) {
-        s += *p++;
-    }
-    return s;
+    memory_region_init(&r->io_root, NULL, "test-io", 0x10000);
+    address_space_init(&r->io, &r->io_root, "test-io");
+    memory_region_init(&r->mem_root, NULL, "test-mem", UINT64_MAX);
+    address_space_init(&r->mem, &r->mem_root, "test-mem");
+    r->fw = fw_cfg_new(&r->mem);
+    fw_cfg_map_io(r->fw, &r->io_root, FW_CFG_IO_BASE);
 }
+
+static void reader_destroy(FwCfgReader *r)
+{
+    fw_cfg_free(r->fw);
+    address_space_destroy(&r->mem);
+    address_space_destroy(&r->io);
+    memory_region_destroy(&r->mem_root);
+    memory_region_destroy(&r->io_root);
+}
+
+/* The first len bytes of item key (zeros past its end), g_free them. */
+static uint8_t *read_item(FwCfgReader *r, uint16_t key, size_t len)
+{
+    uint8_t *buf = g_malloc(len);
+
+    g_assert_cmpint(address_space_store(&r->io, FW_CFG_IO_BASE, 2, false, key), ==, MEMTX_OK);
+    for (size_t i = 0; i < len; i++) {
+        uint64_t v;
+
+        g_assert_cmpint(address_space_load(&r->io, FW_CFG_IO_BASE + 1, 1, false, &v), ==,
+                        MEMTX_OK);
+        buf[i] = v;
+    }
+    return buf;
+}
+
+static uint32_t read_item32(FwCfgReader *r, uint16_t key)
+{
+    g_autofree uint8_t *v = read_item(r, key, 4);
+
+    return rd32(v);
+}
+
+/* Checks one part: address, size, and data (and nothing past it). */
+static void assert_part(FwCfgReader *r, uint16_t addr_key, uint16_t data_key, uint32_t addr,
+                        const void *data, size_t len)
+{
+    g_autofree uint8_t *got = read_item(r, data_key, len + 16);
+
+    g_assert_cmphex(read_item32(r, addr_key), ==, addr);
+    g_assert_cmphex(read_item32(r, addr_key + 1), ==, len);
+    g_assert_cmpmem(got, len, data, len);
+    g_assert_cmpmem(got + len, 16, (uint8_t[16]){ 0 }, 16);
+}
+
+static void add_fw_cfg_ok(Fixture *f, FwCfgReader *r, uint64_t low_size)
+{
+    GError *err = NULL;
+    bool ok = x86_boot_add_fw_cfg(r->fw, low_size, &f->cfg, &err);
+
+    g_assert_no_error(err);
+    g_assert_true(ok);
+}
+
+static void add_fw_cfg_fails(Fixture *f, const char *message)
+{
+    FwCfgReader r;
+    GError *err = NULL;
+
+    reader_init(&r);
+    g_assert_false(x86_boot_add_fw_cfg(r.fw, RAM_SIZE, &f->cfg, &err));
+    g_assert_error(err, PROTEUS_ERROR, PROTEUS_ERROR_INVALID);
+    if (!strstr(err->message, message)) {
+        g_error("'%s' does not contain '%s'", err->message, message);
+    }
+    g_error_free(err);
+    reader_destroy(&r);
+}
+
+static void test_firmware_items(Fixture *f, gconstpointer data)
+{
+    g_autofree uint8_t *setup = g_memdup2(f->image, PM_OFFSET);
+    FwCfgReader r;
+
+    reader_init(&r);
+    add_fw_cfg_ok(f, &r, RAM_SIZE);
+    /* the setup sectors as the image has them, but for the fields a
+     * 16-bit boot loader fills in (boot.rst, "Details of header fields") */
+    wr16(setup + 0x1fa, 0xffff);                    /* vid_mode: normal */
+    setup[0x210] = 0xff;                            /* type_of_loader: undefined */
+    setup[0x211] = 0x81;                            /* loadflags: + CAN_USE_HEAP */
+    wr32(setup + 0x218, FW_INITRD_ADDR);            /* ramdisk_image */
+    wr32(setup + 0x21c, INITRD_SIZE);               /* ramdisk_size */
+    wr16(setup + 0x224, 0xfe00 - 0x200);            /* heap_end_ptr */
+    wr32(setup + 0x228, FW_CMDLINE_ADDR);           /* cmd_line_ptr */
+    g_assert_cmphex(rd32(setup + 0x214), ==, 0x100000);     /* code32_start: as it was */
+    assert_part(&r, 0x16, 0x18, FW_SETUP_ADDR, setup, PM_OFFSET);
+    /* the protected-mode kernel at 1 MiB, relocatable or not */
+    assert_part(&r, 0x07, 0x11, 0x100000, f->image + PM_OFFSET, PM_SIZE);
+    g_assert_cmphex(FW_INITRD_ADDR, ==, 0x3efd000);
+    assert_part(&r, 0x0a, 0x12, FW_INITRD_ADDR, f->initrd, INITRD_SIZE);
+    assert_part(&r, 0x13, 0x15, FW_CMDLINE_ADDR, "console=ttyS0 quiet", 20);
+    reader_destroy(&r);
+}
+
+/* No initrd, no command line; the initrd below initrd_addr_max. */
+static void test_firmware_minimal(Fixture *f, gconstpointer data)
+{
+    g_autofree uint8_t *setup = NULL;
+    FwCfgReader r;
+
+    reader_init(&r);
+    f->cfg.initrd = NULL;
+    f->cfg.cmdline = NULL;
+    add_fw_cfg_ok(f, &r, RAM_SIZE);
+    setup = read_item(&r, 0x18, PM_OFFSET);
+    g_assert_cmphex(rd32(setup + 0x218), ==, 0);
+    g_assert_cmphex(rd32(setup + 0x21c), ==, 0);
+    assert_part(&r, 0x0a, 0x12, 0, NULL, 0);
+    assert_part(&r, 0x13, 0x15, FW_CMDLINE_ADDR, "", 1);
+    reader_destroy(&r);
+
+    reader_init(&r);
+    f->cfg.initrd = f->initrd;
+    wr32(f->image + 0x22c, 0x2000fff);
+    add_fw_cfg_ok(f, &r, RAM_SIZE);
+    g_assert_cmphex(read_item32(&r, 0x0a), ==, 0x2001000 - INITRD_SIZE);
+    reader_destroy(&r);
+}
+
+static void test_firmware_errors(Fixture *f, gconstpointer data)
+{
+    FwCfgReader r;
+    GError *err = NULL;
+
+    /* the kernel's memory and the firmware's last MiB */
+    reader_init(&r);
+    g_assert_false(x86_boot_add_fw_cfg(r.fw, PREF_ADDR + INIT_SIZE + 0x100000 - 0x1000,
+                                       &f->cfg, &err));
+    g_assert_error(err, PROTEUS_ERROR, PROTEUS_ERROR_INVALID);
+    g_assert_cmpstr(err->message, ==, "-kernel vmlinuz-test: too large: needs RAM up to "
+                    "0x1200000, there is RAM up to 0x11ff000 (-m)");
+    g_clear_error(&err);
+    reader_destroy(&r);
+    wr16(f->image + 0x206, 0x020a);
+    add_fw_cfg_fails(f, "boot protocol 2.10 is too old");
+    make_bzimage(f, 64);
+    add_fw_cfg_fails(f, "-kernel vmlinuz-test: 33280 bytes of real-mode setup code; the boot "
+                     "protocol allows at most 32768");
+    memset(f->image, 0x90, f->image_size);
+    add_fw_cfg_fails(f, "-kernel vmlinuz-test: not a Linux bzImage (no \"HdrS\" header at "
+                     "0x202), which is what the firmware boots");
+    make_pvh(f, true);
+    add_fw_cfg_fails(f, "-kernel vmlinuz-test: an ELF file, which only boots directly (PVH), "
+                     "not through the firmware: leave out -bios");
+}
+
+#ifdef PROTEUS_LINUXBOOT_ROM
+/* The option ROM: a header SeaBIOS accepts and lists as a boot device. */
+static void test_option_rom(void)
+{
+    const uint8_t *rom = linuxboot_rom;
+    const uint8_t *pnp;
+    uint16_t bev;
+
+    g_assert_cmpstr(LINUXBOOT_ROM_FILE, ==, "genroms/linuxboot.bin");
+    g_assert_cmphex(rom[0], ==, 0x55);
+    g_assert_cmphex(rom[1], ==, 0xaa);
+    g_assert_cmpuint(linuxboot_rom_size, ==, rom[2] * 512);
+    g_assert_cmpuint(rom[2], ==, 1);
+    g_assert_cmpuint(sum(rom, linuxboot_rom_size), ==, 0);
+    g_assert_true(rom[3] == 0xe9 || rom[3] == 0xeb);       /* init: a near jump */
+    /* the PnP expansion header (PnP BIOS spec 1.0A, 3.2) */
+    g_assert_cmphex(rd16(rom + 0x1a), <, linuxboot_rom_size - 32);
+    pnp = rom + rd16(rom + 0x1a);
+    g_assert_cmpmem(pnp, 4, "$PnP", 4);
+    g_assert_cmpuint(pnp[4], ==, 1);                        /* revision */
+    g_assert_cmpuint(pnp[5], ==, 2);                        /* 32 bytes */
+    g_assert_cmphex(rd16(pnp + 6), ==, 0);                  /* no next header */
+    g_assert_cmpuint(sum(pnp, 32), ==, 0);
+    g_assert_cmphex(pnp[0x15] & 0x04, ==, 0x04);            /* an IPL device */
+    g_assert_cmphex(rd16(pnp + 0x16), ==, 0);               /* no BCV */
+    bev = rd16(pnp + 0x1a);
+    g_assert_cmphex(bev, >, 0x20);
+    g_assert_cmphex(bev, <, linuxboot_rom_size);
+    g_assert_cmpstr((const char *)rom + rd16(pnp + 0x0e), ==, "Proteus");
+    g_assert_cmpstr((const char *)rom + rd16(pnp + 0x10), ==, "Linux kernel (fw_cfg)");
+}
+#endif
+
+/* ---- MP table, E820 ---- */
 
 static void test_mptable(Fixture *f, gconstpointer data)
 {
@@ -538,6 +751,12 @@ int main(int argc, char **argv)
     ADD("/x86-boot/error/wrapping-address", test_error_wrapping_address);
     ADD("/x86-boot/error/initrd-too-large", test_error_initrd_too_large);
     ADD("/x86-boot/error/cmdline-too-long", test_error_cmdline_too_long);
+    ADD("/x86-boot/firmware/items", test_firmware_items);
+    ADD("/x86-boot/firmware/minimal", test_firmware_minimal);
+    ADD("/x86-boot/firmware/errors", test_firmware_errors);
+#ifdef PROTEUS_LINUXBOOT_ROM
+    g_test_add_func("/x86-boot/option-rom", test_option_rom);
+#endif
     ADD("/x86-boot/pvh/load", test_pvh);
     ADD("/x86-boot/pvh/errors", test_pvh_errors);
     ADD("/x86-boot/mptable", test_mptable);
