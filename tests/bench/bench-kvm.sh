@@ -3,6 +3,8 @@
 # -accel kvm (when installed) in the same run, best of 3:
 #  - the time from process start to SeaBIOS's boot search, and the peak RSS
 #    then;
+#  - where the host's KVM runs Linux (hardware VMX/SVM), the time to the
+#    /init marker of Debian's kernel with a busybox initramfs, and the RSS;
 #  - the cost of a virtio queue notify seen from the vCPU, with ioeventfds
 #    and without (tests/bench/kvm/notify.S, kvm-notify.py).
 # Skipped (with the reason) on hosts without /dev/kvm or Debian's seabios.
@@ -21,12 +23,14 @@ if [ ! -w /dev/kvm ] || [ ! -f /usr/share/seabios/bios-microvm.bin ]; then
     exit 0
 fi
 
-# best EMULATOR: "SEARCH_S RSS_KIB BANNER_S" of the fastest of $runs runs.
+# best MODE EMULATOR: kvm-boot-time.py's "SECONDS RSS_KIB [BANNER_S]" of
+# the fastest of $runs runs (or its SKIP line).
 best() {
     b=""
     i=0
     while [ "$i" -lt "$runs" ]; do
-        r=$(python3 "$src/kvm-seabios.py" "$@") || { echo "FAILED - -"; return; }
+        r=$(python3 "$src/kvm-boot-time.py" "$@") || { echo "FAILED - -"; return; }
+        case $r in SKIP*) echo "$r"; return ;; esac
         if [ -z "$b" ] || [ "$(echo "${r%% *} < ${b%% *}" | bc)" = 1 ]; then
             b=$r
         fi
@@ -45,11 +49,11 @@ ratio() {
     echo "scale=2; $1 / $2" | bc
 }
 
-p=$(best "$proteus")
+p=$(best seabios "$proteus")
 printf '%-14s %14s %14s %14s\n' "SeaBIOS" "to banner s" "to search s" "peak RSS KiB"
 row proteus "$p"
 if [ -n "$qemu" ]; then
-    q=$(best "$qemu")
+    q=$(best seabios "$qemu")
     row qemu "$q"
     set -- $p $q
     if [ "$1" != FAILED ] && [ "$4" != FAILED ]; then
@@ -61,6 +65,25 @@ else
 fi
 status=0
 [ "${p%% *}" != FAILED ] || status=1
+
+echo
+p=$(best linux "$proteus")
+case $p in
+SKIP*) echo "Linux to /init: ${p#SKIP: }" ;;
+*)
+    printf '%-14s %14s %14s\n' "Linux" "to /init s" "peak RSS KiB"
+    printf '%-14s %14s %14s\n' proteus $p
+    [ "${p%% *}" != FAILED ] || status=1
+    if [ -n "$qemu" ]; then
+        q=$(best linux "$qemu")
+        printf '%-14s %14s %14s\n' qemu $q
+        set -- $p $q
+        if [ "$1" != FAILED ] && [ "$3" != FAILED ]; then
+            printf '%-14s %14s %14s\n' "proteus/qemu" "$(ratio "$1" "$3")" "$(ratio "$2" "$4")"
+        fi
+    fi
+    ;;
+esac
 
 echo
 printf '%-14s %14s %14s\n' "virtio notify" "ioeventfd us" "exit us"
