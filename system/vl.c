@@ -57,6 +57,7 @@ typedef struct SystemConfig {
     const char *log_file;
     GPtrArray *devices;
     GPtrArray *device_plugins;
+    GPtrArray *globals;
     GPtrArray *chardevs;
     GPtrArray *serials;
     GPtrArray *qmps;
@@ -131,6 +132,7 @@ static bool opt_start_paused(SystemConfig *cfg, const char *arg, GError **errp)
     { g_ptr_array_add(cfg->field, (gpointer)arg); return true; }
 LIST_OPTION(devices)
 LIST_OPTION(device_plugins)
+LIST_OPTION(globals)
 LIST_OPTION(chardevs)
 LIST_OPTION(serials)
 LIST_OPTION(qmps)
@@ -157,11 +159,6 @@ static bool opt_drive(SystemConfig *cfg, const char *arg, GError **errp)
         g_ptr_array_add(cfg->devices, (gpointer)device_opts);
     }
     return true;
-}
-
-static bool opt_global(SystemConfig *cfg, const char *arg, GError **errp)
-{
-    return device_global_add(arg, errp);
 }
 
 static bool opt_fw_cfg(SystemConfig *cfg, const char *arg, GError **errp)
@@ -317,7 +314,7 @@ static const SystemOption system_options[] = {
     { "dtb", "FILE", opt_dtb, "device tree blob to use instead of the generated one" },
     { "device", "TYPE[,prop=value...]", opt_devices,
       "add a device (-device help, -device TYPE,help)" },
-    { "global", "DRIVER.PROP=VALUE", opt_global,
+    { "global", "DRIVER.PROP=VALUE", opt_globals,
       "default of a property for every device of that type (board-made ones too)" },
     { "device-plugin", "PATH", opt_device_plugins, "load an out-of-tree device module" },
     { "chardev", "BACKEND,id=ID[,...]", opt_chardevs,
@@ -722,6 +719,12 @@ static bool system_start(SystemConfig *cfg, int *status, GError **errp)
             return false;
         }
     }
+    /* with every device type known, built in or from a plugin */
+    for (guint i = 0; i < cfg->globals->len; i++) {
+        if (!device_global_add(g_ptr_array_index(cfg->globals, i), errp)) {
+            return false;
+        }
+    }
 
     /* Help queries answer and stop before anything is built. */
     if (cfg->machine && is_help(cfg->machine)) {
@@ -830,6 +833,7 @@ int proteus_system_main(int argc, char **argv)
         .arch = arch_from_progname(progname),
         .devices = g_ptr_array_new(),
         .device_plugins = g_ptr_array_new(),
+        .globals = g_ptr_array_new(),
         .chardevs = g_ptr_array_new(),
         .serials = g_ptr_array_new(),
         .qmps = g_ptr_array_new(),
@@ -850,6 +854,8 @@ int proteus_system_main(int argc, char **argv)
     fflush(stdout);
     g_ptr_array_free(cfg.devices, TRUE);
     g_ptr_array_free(cfg.device_plugins, TRUE);
+    g_ptr_array_free(cfg.globals, TRUE);
+    device_globals_clear();
     g_ptr_array_free(cfg.chardevs, TRUE);
     g_ptr_array_free(cfg.serials, TRUE);
     g_ptr_array_free(cfg.qmps, TRUE);
