@@ -614,7 +614,6 @@ static bool create_monitors(SystemConfig *cfg, GError **errp)
     return true;
 }
 
-/* Architectures with a TCG frontend; x86_64 guests run only under KVM. */
 /* The guest architecture: --arch / the program name, else -M's machine's. */
 static const char *guest_arch(SystemConfig *cfg)
 {
@@ -627,6 +626,30 @@ static const char *guest_arch(SystemConfig *cfg)
     opts = opt_list_parse(cfg->machine, "-M", "machine name", NULL);
     mc = opts ? machine_find_class(opts->head) : NULL;
     return mc ? mc->arch : NULL;
+}
+
+/* -cpu help: the models of -M's machine, else of the architecture's default. */
+static bool cpu_help(SystemConfig *cfg, GError **errp)
+{
+    g_autoptr(OptList) opts = NULL;
+    MachineClass *mc;
+
+    if (cfg->machine) {
+        opts = opt_list_parse(cfg->machine, "-M", "machine name", errp);
+        if (!opts) {
+            return false;
+        }
+        mc = machine_find_class(opts->head);
+    } else {
+        mc = machine_default_class(cfg->arch);
+    }
+    if (mc && mc->print_cpu_models) {
+        mc->print_cpu_models(stdout);
+    } else {
+        printf("No CPU models are available for %s.\n",
+               mc ? mc->name : cfg->arch ? cfg->arch : "this architecture");
+    }
+    return true;
 }
 
 /*
@@ -740,9 +763,7 @@ static bool system_start(SystemConfig *cfg, int *status, GError **errp)
         }
     }
     if (is_help(cfg->cpu)) {
-        printf("No CPU models are available for %s yet.\n",
-               cfg->arch ? cfg->arch : "this architecture");
-        return true;
+        return cpu_help(cfg, errp);
     }
 
     if (cfg->accel && strcmp(cfg->accel, "qtest") == 0 && !cfg->qtest) {

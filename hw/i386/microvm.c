@@ -50,6 +50,7 @@
 #include "proteus/cpus.h"
 #include "proteus/kvm.h"
 #include "proteus/machine.h"
+#include "target/x86/cpu-models.h"
 #include "target/x86/cpu.h"
 
 #define MICROVM_MAX_CPUS        64
@@ -514,6 +515,9 @@ static bool microvm_init(MachineState *ms, GError **errp)
     memory_region_init_io(&mms->reset_io, OBJECT(ms), &microvm_reset_ops, mms, "reset-control",
                           1);
     memory_region_add_subregion(get_system_io(), MICROVM_RESET_IO, &mms->reset_io);
+    if (!x86_kvm_set_cpu_model(ms->cpu_type ? ms->cpu_type : "host", errp)) {
+        return false;
+    }
     microvm_create_cpus(mms);
     return microvm_boot_kernel(mms, errp);
 }
@@ -535,6 +539,7 @@ static void microvm_class_init(ObjectClass *oc, void *data)
     mc->name = "microvm";
     mc->desc = "x86-64 microvm (no PCI; KVM only; QEMU-compatible layout)";
     mc->arch = "x86_64";
+    mc->print_cpu_models = x86_cpu_print_models;
     mc->init = microvm_init;
     mc->is_default = true;
     mc->max_cpus = MICROVM_MAX_CPUS;

@@ -724,6 +724,7 @@ static void virt_class_init(ObjectClass *oc, void *data)
     mc->arch = "riscv64";
     mc->init = virt_init;
     mc->is_default = true;
+    mc->print_cpu_models = riscv_cpu_print_models;
     mc->max_cpus = VIRT_MAX_CPUS;
     mc->default_ram_size = 128 * 1024 * 1024;
     object_class_add_props(oc, virt_props);

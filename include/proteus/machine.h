@@ -36,6 +36,8 @@ struct MachineClass {
     unsigned max_cpus;
     bool is_default;             /* picked when -M is not given (per arch) */
     bool no_cpu;                 /* runs no CPU (-M none) */
+    /* -cpu help: the CPU models (and switches) the board takes; NULL: none */
+    void (*print_cpu_models)(FILE *out);
 };
 
 MachineState *current_machine(void);

@@ -45,6 +45,18 @@ const RiscvCPUModel riscv_cpu_models[] = {
     { NULL },
 };
 
+void riscv_cpu_print_models(FILE *out)
+{
+    fprintf(out, "riscv64 CPU models (-cpu NAME[,EXT=on|off...]):\n");
+    for (const RiscvCPUModel *m = riscv_cpu_models; m->name; m++) {
+        fprintf(out, "  %-10s %s\n", m->name, m->description);
+    }
+    fprintf(out, "\nExtensions:\n");
+    for (int i = 0; i < RISCV_EXT_COUNT; i++) {
+        fprintf(out, "  %-10s %s\n", riscv_ext_info[i].name, riscv_ext_info[i].description);
+    }
+}
+
 static const RiscvCPUModel *riscv_find_model(const char *name)
 {
     for (const RiscvCPUModel *m = riscv_cpu_models; m->name; m++) {

@@ -242,6 +242,8 @@ extern const CPUClass riscv64_cpu_class;
  * naming the bad model or switch.
  */
 bool riscv_cpu_parse_model(const char *text, uint32_t *exts, GError **errp);
+/* -cpu help: the models and the extensions they can switch. */
+void riscv_cpu_print_models(FILE *out);
 /* "rv64imafdc_zicsr_..." for the enabled extensions; g_free it. */
 char *riscv_isa_string(uint32_t exts);
 /* Lists the models and the switches (for -cpu help). */

@@ -71,6 +71,11 @@ void x86_cpu_set_boot_state(X86CPU *cpu, const X86BootState *boot);
 void x86_cpu_apply_boot_state(X86CPUState *st, const X86BootState *boot);
 
 /* Reads / writes the whole state of the kernel's vCPU (not running). */
+/* -cpu NAME[,enforce] (target/x86/cpu-models.c): narrows the CPUID every
+ * vCPU gets from now on; fails for an unknown model or option, or with
+ * enforce for a model the host cannot offer whole. */
+bool x86_kvm_set_cpu_model(const char *spec, GError **errp);
+
 bool x86_cpu_get_state(X86CPU *cpu, X86CPUState *st, GError **errp);
 bool x86_cpu_put_state(X86CPU *cpu, const X86CPUState *st, GError **errp);
 void x86_cpu_state_free(X86CPUState *st);

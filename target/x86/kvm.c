@@ -12,6 +12,7 @@
 #include "proteus/cpus.h"
 #include "proteus/error.h"
 #include "proteus/log.h"
+#include "target/x86/cpu-models.h"
 #include "target/x86/cpu.h"
 
 const char kvm_arch_name[] = "x86_64";
@@ -301,7 +302,17 @@ KvmVcpu *kvm_vcpu_of(CPUState *cpu)
     return &X86_CPU(cpu)->kvm;
 }
 
-/* The supported CPUID, with this CPU's APIC id where CPUID reports it. */
+bool x86_kvm_set_cpu_model(const char *spec, GError **errp)
+{
+    const X86CPUModel *model;
+    bool enforce;
+
+    return x86_cpu_model_parse(spec, &model, &enforce, errp) &&
+           x86_cpuid_apply_model(x86_kvm.cpuid, model, enforce, errp);
+}
+
+/* The supported CPUID as the model has it, with this CPU's APIC id where
+ * CPUID reports it. */
 static bool x86_set_cpuid(X86CPU *cpu, GError **errp)
 {
     const struct kvm_cpuid2 *sup = x86_kvm.cpuid;

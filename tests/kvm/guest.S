@@ -11,7 +11,9 @@
  *                       nothing answers there (QEMU's microvm), with a
  *                       triple fault; RAM survives the reset, so the second
  *                       time it goes on
- *   3 "long mode"       identity-mapped 4 GiB (2 MiB pages), EFER.LME, CR0.PG
+ *   3 "long mode"       identity-mapped 4 GiB (2 MiB pages), EFER.LME, CR0.PG;
+ *                       then "cpuid 1:ecx=XXXXXXXX 7:ebx=XXXXXXXX", the feature
+ *                       words the CPU model (-cpu) left
  *   4 "mmio ok"         finds the virtio-rng device among the eight
  *                       virtio-mmio slots at 0xfeb00000 (-device
  *                       virtio-rng-device): magic, version 2, device ID 4,
@@ -169,6 +171,24 @@ start64:
     lea     msg_long(%rip), %rsi
     call    puts64
     call    setup_idt
+
+    /* what the CPU model (-cpu) lets CPUID say, for the test to check */
+    lea     msg_cpuid1(%rip), %rsi
+    call    puts64
+    mov     $1, %eax
+    xor     %ecx, %ecx
+    cpuid
+    mov     %ecx, %eax
+    call    puthex32
+    lea     msg_cpuid7(%rip), %rsi
+    call    puts64
+    mov     $7, %eax
+    xor     %ecx, %ecx
+    cpuid
+    mov     %ebx, %eax
+    call    puthex32
+    lea     msg_newline(%rip), %rsi
+    call    puts64
 
     /* 4: find the virtio-rng slot; DeviceFeaturesSel picks the half read */
     mov     $VIRTIO_MMIO, %ebx
@@ -386,6 +406,22 @@ puts64:
     jmp     11b
 12: ret
 
+/* eax as 8 hex digits on the UART. */
+puthex32:
+    mov     %eax, %r8d
+    mov     $8, %ecx
+    mov     $UART, %dx
+1:  rol     $4, %r8d
+    mov     %r8d, %eax
+    and     $0xf, %eax
+    cmp     $10, %al
+    jb      2f
+    add     $('a' - '0' - 10), %al
+2:  add     $'0', %al
+    outb    %al, %dx
+    loop    1b
+    ret
+
 /* Every vector to unexpected_isr, vector 0x20 to timer_isr. */
 setup_idt:
     lea     unexpected_isr(%rip), %rax
@@ -476,6 +512,9 @@ msg_real:   .asciz "real mode\n"
 msg_prot:   .asciz "protected mode\n"
 msg_reset:  .asciz "reset ok\n"
 msg_long:   .asciz "long mode\n"
+msg_cpuid1: .asciz "cpuid 1:ecx="
+msg_cpuid7: .asciz " 7:ebx="
+msg_newline: .asciz "\n"
 msg_mmio:   .asciz "mmio ok\n"
 msg_fwcfg:  .asciz "fw_cfg ok\n"
 msg_pit:    .asciz "pit ok\n"

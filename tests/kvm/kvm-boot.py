@@ -20,6 +20,7 @@
 # Without /dev/kvm the whole test is skipped (it exists wherever CI runs).
 
 import os
+import re
 import select
 import shutil
 import struct
@@ -157,6 +158,39 @@ def guest(emulator, image):
     else:
         tap.point(status == GUEST_EXIT, what, out)
     notifies(emulator, devices)
+    cpu_model(emulator, devices, qemu)
+
+
+def cpuid_words(lines):
+    """The guest's "cpuid 1:ecx=X 7:ebx=Y" line as (ecx, ebx), or None."""
+    for line in lines:
+        m = re.match(r'cpuid 1:ecx=([0-9a-f]{8}) 7:ebx=([0-9a-f]{8})$', line)
+        if m:
+            return int(m.group(1), 16), int(m.group(2), 16)
+    return None
+
+
+def cpu_model(emulator, devices, qemu):
+    """-cpu x86-64-v1 hides AVX (CPUID.1:ECX bit 28) and AVX2 (CPUID.7:EBX
+    bit 5) from the guest. Where QEMU's guest sees them through -cpu qemu64
+    too, this host's KVM does not intercept CPUID (kvm_pvm runs it
+    natively): a SKIP naming that."""
+    lines, status, out = run_guest([emulator, '-M', 'microvm', '-accel', 'kvm',
+                                    '-cpu', 'x86-64-v1'] + devices)
+    words = cpuid_words(lines)
+    hidden = words is not None and not words[0] & (1 << 28) and not words[1] & (1 << 5)
+    what = '-cpu x86-64-v1: CPUID shows the guest no AVX or AVX2 (%s)' % (
+        'ecx %08x ebx %08x' % words if words else 'no cpuid line')
+    if not hidden and words and qemu:
+        q_lines, _, _ = run_guest([qemu, '-M', 'microvm,acpi=off,ioapic2=off', '-accel', 'kvm',
+                                   '-nodefaults', '-cpu', 'qemu64',
+                                   '-global', 'virtio-mmio.force-legacy=false'] + devices)
+        q_words = cpuid_words(q_lines)
+        if q_words and q_words[0] & (1 << 28):
+            tap.skip(what, "QEMU's -cpu qemu64 guest sees AVX too: this host's KVM does "
+                     'not intercept CPUID')
+            return
+    tap.point(hidden and status == GUEST_EXIT, what, out)
 
 
 def notifies(emulator, devices):
@@ -188,6 +222,10 @@ def errors(emulator):
          None, '-bios /nonexistent/bios.bin', 'tcg:kvm falls back to kvm (then -bios fails)'),
         ([emulator.replace('x86_64', 'riscv64'), '-accel', 'kvm'], None,
          'KVM runs x86_64 guests on this host, not riscv64', 'a riscv64 guest under kvm'),
+        ([emulator, '-M', 'microvm', '-accel', 'kvm', '-cpu', 'pentium'], None,
+         '-cpu pentium: unknown x86_64 CPU model (host, max, x86-64-v1', 'an unknown -cpu'),
+        ([emulator, '-M', 'microvm', '-accel', 'kvm', '-cpu', 'x86-64-v2,turbo'], None,
+         "-cpu x86-64-v2,turbo: unknown option 'turbo'", 'an unknown -cpu option'),
         ([emulator, '-M', 'microvm', '-accel', 'kvm:tcg'], no_kvm,
          '-accel kvm: /nonexistent/kvm does not exist: this host offers no KVM',
          'no KVM device: kvm:tcg gives both reasons'),

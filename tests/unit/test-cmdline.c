@@ -114,6 +114,16 @@ static void test_device_props_help(void)
     run_result_clear(&r);
 }
 
+static void test_cpu_help(void)
+{
+    RunResult r = run("-cpu help");
+
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_nonnull(strstr(r.out, "rv64gc"));
+    g_assert_nonnull(strstr(r.out, "zicond"));
+    run_result_clear(&r);
+}
+
 static void test_log_help(void)
 {
     RunResult r = run("-d help");
@@ -199,6 +209,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cmdline/machine-help", test_machine_help);
     g_test_add_func("/cmdline/device-help", test_device_help);
     g_test_add_func("/cmdline/device-props-help", test_device_props_help);
+    g_test_add_func("/cmdline/cpu-help", test_cpu_help);
     g_test_add_func("/cmdline/log-help", test_log_help);
     g_test_add_func("/cmdline/none-machine-runs", test_none_machine_runs);
     g_test_add_func("/cmdline/accel-options", test_accel_options);
