@@ -9,7 +9,7 @@ continue
 # EXPECT: ^\[Switching to Thread \d+\]$
 # EXPECT: ^Thread 2 hit Breakpoint 1, worker \(arg=0x0\) at .*user-threads\.c:\d+$
 info threads
-# EXPECT: ^  1\s+Thread \d+ .* in
+# EXPECT: ^  1\s+Thread \d+ \(CPU#0\) \S+
 # EXPECT: ^\* 2\s+Thread \d+ .* worker \(arg=0x0\) at
 print shared
 # EXPECT: ^\$1 = 0$
