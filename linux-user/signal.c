@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -32,6 +33,7 @@
 #include "linux-user/gdbstub-user.h"
 #include "linux-user/safe-syscall.h"
 #include "linux-user/signal-proc.h"
+#include "plugins/core.h"
 #include "proteus/log.h"
 #include "proteus/translator.h"
 
@@ -328,6 +330,9 @@ void signal_die(int sig)
     struct rlimit no_core = { 0, 0 };
 
     gdb_user_killed(sig);
+    /* plugins report as they would at a normal exit (exit_group) */
+    plugin_atexit();
+    fflush(stdout);
     setrlimit(RLIMIT_CORE, &no_core);
     if (host_sig) {
         raise_host_default(host_sig);

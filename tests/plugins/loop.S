@@ -14,6 +14,10 @@
  * 8-byte store; none elsewhere (the kernel's reads of the messages are
  * not the guest's). So loads = 2 * ITERATIONS, stores = ITERATIONS.
  * System calls: write, write, exit_group.
+ *
+ * Built with -DCRASH it ends with a store to address 0 instead of
+ * exit_group: the guest dies of SIGSEGV after 17 + 6 * ITERATIONS
+ * instructions, the faulting one included.
  */
 #define SYS_WRITE 64
 #define SYS_EXIT_GROUP 94
@@ -56,9 +60,13 @@ loop:
     li      a2, BYE_LEN
     li      a7, SYS_WRITE
     ecall
+#ifdef CRASH
+    sd      zero, 0(zero)       /* SIGSEGV: 17 + 6 * ITERATIONS, this one counted */
+#else
     li      a0, 0
     li      a7, SYS_EXIT_GROUP
     ecall
+#endif
 
     .data
     .balign 8

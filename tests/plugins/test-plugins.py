@@ -14,6 +14,7 @@ plugin or a bad option.
 import argparse
 import os
 import re
+import signal
 import struct
 import subprocess
 import sys
@@ -30,6 +31,8 @@ def parse_args():
     p.add_argument('--bad-version', required=True, help='the bad-version plugin')
     p.add_argument('--loop', required=True, help='loop.S built with --iterations')
     p.add_argument('--short-loop', required=True, help='loop.S built with 3 iterations')
+    p.add_argument('--crash-loop', required=True,
+                   help='loop.S built with 3 iterations and -DCRASH')
     p.add_argument('--system-loop', required=True, help='system-loop.S, --iterations')
     p.add_argument('--iterations', required=True, type=int)
     p.add_argument('--libc-program', required=True,
@@ -124,6 +127,13 @@ class PluginTests:
     def test_insn_callbacks(self):
         """insn inline=off counts the loop program exactly"""
         self.insn_count('off')
+
+    def test_atexit_on_signal(self):
+        """a guest killed by SIGSEGV still gets the plugins' atexit (insn's count)"""
+        run = self.user(self.a.crash_loop, self.plugin('insn'))
+        check(run.status == -signal.SIGSEGV, 'the guest did not die of SIGSEGV', run)
+        got = number(run, r'^insns: (\d+)$', 'insns: N')
+        check(got == 17 + 6 * 3, 'insns: %d, expected %d' % (got, 17 + 6 * 3), run)
 
     def test_insn_classes(self):
         """insn classes of the loop program: loads, stores, branches, ALU, system"""
